@@ -1,0 +1,73 @@
+"""Sessions of the mTLS guide. `nox -l` lists them; arguments after `--` go to the tool."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests", "docs"]
+
+DOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}  # silences Material's end-of-life banner, not warnings
+
+
+def sync(session: nox.Session, *groups: str) -> None:
+    """Install exactly the locked versions of the given dependency groups (uv.lock)."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--no-default-groups",
+        *(f"--group={g}" for g in groups),
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+def fetch(session: nox.Session, what: str) -> None:
+    session.run("python", "scripts/fetch_pins.py", what)
+
+
+@nox.session(venv_backend="none")
+def schemas(session: nox.Session) -> None:
+    """Fetch the pinned CRDs (or read CRDS_MIRROR) and verify their sha256."""
+    session.run(sys.executable, "scripts/fetch_pins.py", "crds")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site into site/ with `mkdocs build --strict`."""
+    sync(session, "docs")
+    fetch(session, "assets")
+    session.run("mkdocs", "build", "--strict", *session.posargs, env=DOCS_ENV)
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Live preview on http://127.0.0.1:8000 (`mkdocs serve`)."""
+    sync(session, "docs")
+    fetch(session, "assets")
+    session.run("mkdocs", "serve", *session.posargs, env=DOCS_ENV)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The full test suite: every code block, the validator, the scripts."""
+    sync(session, "tests")
+    fetch(session, "all")
+    session.run("pytest", *(session.posargs or ("tests",)), env=DOCS_ENV)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on Python; yamllint on YAML snippets; shellcheck on shell snippets."""
+    sync(session, "lint")
+    session.run("ruff", "check", "scripts", "tests", "hooks", "noxfile.py", *session.posargs)
+    session.run("ruff", "format", "--check", "scripts", "tests", "hooks", "noxfile.py")
+    session.run("yamllint", "--strict", "snippets", "mkdocs.yml")
+    shell_snippets = sorted(
+        os.path.join(d, f) for d, _, fs in os.walk("snippets") for f in fs if f.endswith(".sh")
+    )
+    session.run("shellcheck", "--shell=bash", *shell_snippets)

@@ -1,0 +1,44 @@
+"""Which checker owns a code block. A block nobody owns is an error, never a pass."""
+
+from __future__ import annotations
+
+from guidetools.blocks import Block
+
+# Language of the fence -> checker. Anything else needs a directive.
+BY_LANGUAGE = {
+    "yaml": "manifest",
+    "yml": "manifest",
+    "bash": "shell",
+    "sh": "shell",
+    "shell": "shell",
+    "python": "python",
+    "py": "python",
+    "mermaid": "mermaid",
+}
+
+# Checkers a directive may name. `skip` and `illustrative` carry a reason instead of a check.
+DIRECTIVES = {"skip", "illustrative", "manifest", "shell", "python", "mermaid", "yaml-syntax"}
+
+
+class Unaccounted(Exception):
+    """No checker owns this block."""
+
+
+def route(block: Block) -> str:
+    """The name of the checker for ``block``; raises :class:`Unaccounted` if there is none."""
+    if block.directive is not None:
+        if block.directive.name not in DIRECTIVES:
+            raise Unaccounted(
+                f"{block.id}: unknown directive 'check: {block.directive.name}' "
+                f"(known: {', '.join(sorted(DIRECTIVES))})"
+            )
+        return block.directive.name
+    try:
+        return BY_LANGUAGE[block.lang]
+    except KeyError:
+        shown = block.lang or "(none)"
+        raise Unaccounted(
+            f"{block.id}: a '{shown}' block has no checker; add "
+            "<!-- check: illustrative; what it shows --> or <!-- check: skip; why --> "
+            "before the fence, or use a checked language"
+        ) from None

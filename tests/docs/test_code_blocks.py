@@ -1,0 +1,48 @@
+"""One test per fenced code block on the site, routed to its checker.
+
+A block with no checker fails; a skipped block shows its written reason in the report.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pytest_examples import CodeExample, EvalExample
+
+from guidetools import checks
+from guidetools.blocks import Block, collect
+from guidetools.routing import route
+
+BLOCKS = collect()
+
+SIMPLE_CHECKERS = {
+    "manifest": checks.manifests,
+    "shell": checks.shellcheck,
+    "yaml-syntax": checks.yaml_syntax,
+    "mermaid": checks.mermaid,
+}
+
+
+def _python(block: Block, eval_example: EvalExample) -> None:
+    example = CodeExample.create(block.source, path=block.page, start_line=block.line)
+    eval_example.lint(example)
+    eval_example.run(example)
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
+def test_block(block: Block, eval_example: EvalExample) -> None:
+    checker = route(block)  # raises Unaccounted for a block nobody checks
+    if checker == "skip":
+        pytest.skip(f"{block.id}: {block.directive.reason}")
+    if checker == "illustrative":
+        assert block.source.strip(), f"{block.id}: empty illustrative block"
+        return
+    if checker == "python":
+        _python(block, eval_example)
+        return
+    problems = SIMPLE_CHECKERS[checker](block)
+    assert not problems, "\n".join(problems)
+
+
+def test_site_has_blocks() -> None:
+    # Guards the parametrization above: an empty collection would pass vacuously.
+    assert len(BLOCKS) >= 10

@@ -1,0 +1,72 @@
+"""The site builds strictly, offline, and its pages load nothing from outside."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from guidetools.blocks import ROOT
+
+# <link rel=...> values that make the browser fetch the href.
+FETCHING_RELS = {"stylesheet", "preload", "modulepreload", "icon", "manifest", "prefetch"}
+
+
+class ResourceFinder(HTMLParser):
+    """Collects every URL a browser would load for a page (scripts, styles, images, frames)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in {"script", "img", "iframe", "audio", "video", "source"} and values.get("src"):
+            self.urls.append(values["src"])
+        rels = set((values.get("rel") or "").split())
+        if tag == "link" and rels & FETCHING_RELS and values.get("href"):
+            self.urls.append(values["href"])
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    return out
+
+
+def test_pages_load_nothing_from_outside(built_site: Path) -> None:
+    external = []
+    for page in sorted(built_site.rglob("*.html")):
+        finder = ResourceFinder()
+        finder.feed(page.read_text(encoding="utf-8"))
+        external += [f"{page.relative_to(built_site)}: {u}" for u in finder.urls if "//" in u]
+    assert not external, "\n".join(external)
+
+
+def test_mermaid_is_served_locally(built_site: Path) -> None:
+    assert (built_site / "assets/vendor/mermaid.min.js").stat().st_size > 100_000
+    assert 'src="assets/vendor/mermaid.min.js"' in (built_site / "index.html").read_text()
+
+
+def test_resource_finder_sees_external_urls() -> None:
+    finder = ResourceFinder()
+    finder.feed(
+        '<link rel="stylesheet" href="https://fonts.googleapis.com/x">'
+        '<script src="https://unpkg.com/mermaid"></script><a href="https://ok">x</a>'
+    )
+    assert finder.urls == ["https://fonts.googleapis.com/x", "https://unpkg.com/mermaid"]
