@@ -17,7 +17,6 @@ import json
 import os
 import tarfile
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +105,8 @@ def read_crd(pin: CrdPin) -> bytes:
 
 
 def _download(url: str) -> bytes:
+    import urllib.request  # only the fetch step needs it; keeps the validator's start fast
+
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
             return response.read()

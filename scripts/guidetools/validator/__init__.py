@@ -1,0 +1,1 @@
+"""Offline Kubernetes manifest validation against the pinned CRDs."""
