@@ -55,11 +55,20 @@ class Block:
     source: str  # body after include expansion: what the reader copies
     includes: tuple[str, ...] = ()
     directive: Directive | None = None
+    raw: str = ""  # body as written on the page, before include expansion
     title: str = field(default="")
 
     @property
     def id(self) -> str:
         return f"{self.page}:{self.line}"
+
+    def origin(self) -> tuple[str, int]:
+        """Where the block's first line lives: the snippet file when the block is one include,
+        else the page; the int is the offset to add to a line of the block."""
+        lines = [line for line in self.raw.split("\n") if line.strip()]
+        if len(self.includes) == 1 and len(lines) == 1 and ":" not in self.includes[0]:
+            return self.includes[0], 0
+        return self.page, self.line
 
 
 def _lang_and_title(info: str) -> tuple[str, str]:
@@ -166,6 +175,7 @@ def blocks_in(page: Path) -> Iterator[Block]:
             source="\n".join(expanded).rstrip("\n") + "\n",
             includes=includes,
             directive=_directive(previous, where),
+            raw="\n".join(body),
             title=title,
         )
         previous = None

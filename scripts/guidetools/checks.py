@@ -6,6 +6,8 @@ functions, so a block is judged the same way everywhere.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import shutil
 import subprocess
@@ -79,16 +81,55 @@ def mermaid(block: Block) -> list[str]:
     return []
 
 
-def manifests(block: Block) -> list[str]:
-    """Kubernetes manifests: each document is an object with apiVersion and kind."""
-    documents, problems = yaml_documents(block)
-    if not problems and not documents:
+@functools.cache
+def validator(channel: str = "standard"):
+    """One validator per channel for the whole run (parsing the CRDs is the slow part)."""
+    from guidetools.validator.engine import Validator
+
+    return Validator(channel)
+
+
+def validated(block: Block, channel: str = "standard") -> list:
+    """The block's objects as the manifest validator sees them, with problems located in the
+    snippet file (a whole-file include) or on the page."""
+    source, offset = block.origin()
+    objects = validator(channel).check_text(block.source, source)
+    if offset:
+        for obj in objects:
+            obj.problems = [dataclasses.replace(p, line=p.line + offset) for p in obj.problems]
+    return objects
+
+
+def manifests(block: Block, channel: str = "standard") -> list[str]:
+    """Kubernetes manifests: every object must pass the offline API-server validation."""
+    objects = validated(block, channel)
+    problems = [str(p) for obj in objects for p in obj.problems]
+    if not objects:
         problems.append(f"{block.id}: empty YAML block")
-    for number, document in enumerate(documents, 1):
-        if not isinstance(document, dict):
-            problems.append(f"{block.id}: document {number} is not a mapping")
-            continue
-        for key in ("apiVersion", "kind"):
-            if not isinstance(document.get(key), str) or not document[key]:
-                problems.append(f"{block.id}: document {number} has no {key}")
     return problems
+
+
+def rejected(block: Block, expected: str, channel: str = "standard") -> list[str]:
+    """A manifest shown as a mistake: the validator must reject it with the expected message."""
+    messages = [f"{p.field}: {p.message}" for obj in validated(block, channel) for p in obj.problems]
+    if not any(expected in m for m in messages):
+        return [f"{block.id}: expected a rejection containing {expected!r}, got {messages or 'no error'}"]
+    return []
+
+
+def validator_output(block: Block, target: str) -> list[str]:
+    """An output block must be exactly what the validator CLI prints for ``target``."""
+    from guidetools.pinned import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "scripts/validate_manifests.py", "--quiet", target],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode == 2:
+        return [f"{block.id}: the validator could not run on {target}: {result.stderr.strip()}"]
+    if result.stdout.strip() != block.source.strip():
+        return [f"{block.id}: the page shows\n{block.source.strip()}\nbut the validator prints\n{result.stdout.strip()}"]
+    return []

@@ -17,7 +17,18 @@ BY_LANGUAGE = {
 }
 
 # Checkers a directive may name. `skip` and `illustrative` carry a reason instead of a check.
-DIRECTIVES = {"skip", "illustrative", "manifest", "shell", "python", "mermaid", "yaml-syntax"}
+DIRECTIVES = {
+    "skip",
+    "illustrative",
+    "manifest",  # validated against the standard channel (the default for yaml)
+    "manifest-experimental",  # validated against the experimental channel
+    "rejected",  # must be rejected; the reason is the expected message
+    "shell",
+    "python",
+    "mermaid",
+    "yaml-syntax",  # YAML that is not a Kubernetes object: it must parse
+    "validator-output",  # the validator's exact output for the file named after ';'
+}
 
 
 class Unaccounted(Exception):
@@ -27,6 +38,8 @@ class Unaccounted(Exception):
 def route(block: Block) -> str:
     """The name of the checker for ``block``; raises :class:`Unaccounted` if there is none."""
     if block.directive is not None:
+        if block.directive.name == "rejected" and not block.directive.reason:
+            raise Unaccounted(f"{block.id}: 'rejected' needs the expected message after ';'")
         if block.directive.name not in DIRECTIVES:
             raise Unaccounted(
                 f"{block.id}: unknown directive 'check: {block.directive.name}' "

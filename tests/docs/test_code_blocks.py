@@ -16,6 +16,9 @@ BLOCKS = collect()
 
 SIMPLE_CHECKERS = {
     "manifest": checks.manifests,
+    "manifest-experimental": lambda block: checks.manifests(block, "experimental"),
+    "rejected": lambda block: checks.rejected(block, block.directive.reason),
+    "validator-output": lambda block: checks.validator_output(block, block.directive.reason),
     "shell": checks.shellcheck,
     "yaml-syntax": checks.yaml_syntax,
     "mermaid": checks.mermaid,

@@ -29,7 +29,7 @@ def render_path(path: FieldPath | None) -> str:
         return "<nil>"
     out = ""
     for part in path:
-        if isinstance(part, int) or isinstance(part, Key):
+        if isinstance(part, int | Key):
             out += f"[{part}]"
         else:
             out += f".{part}" if out else part

@@ -1,0 +1,1 @@
+python scripts/validate_manifests.py snippets/passthrough/https-passthrough-rejected.yaml
