@@ -111,9 +111,13 @@ def manifests(block: Block, channel: str = "standard") -> list[str]:
 
 def rejected(block: Block, expected: str, channel: str = "standard") -> list[str]:
     """A manifest shown as a mistake: the validator must reject it with the expected message."""
-    messages = [f"{p.field}: {p.message}" for obj in validated(block, channel) for p in obj.problems]
+    messages = [
+        f"{p.field}: {p.message}" for obj in validated(block, channel) for p in obj.problems
+    ]
     if not any(expected in m for m in messages):
-        return [f"{block.id}: expected a rejection containing {expected!r}, got {messages or 'no error'}"]
+        return [
+            f"{block.id}: expected a rejection containing {expected!r}, got {messages or 'no error'}"
+        ]
     return []
 
 
@@ -131,5 +135,7 @@ def validator_output(block: Block, target: str) -> list[str]:
     if result.returncode == 2:
         return [f"{block.id}: the validator could not run on {target}: {result.stderr.strip()}"]
     if result.stdout.strip() != block.source.strip():
-        return [f"{block.id}: the page shows\n{block.source.strip()}\nbut the validator prints\n{result.stdout.strip()}"]
+        return [
+            f"{block.id}: the page shows\n{block.source.strip()}\nbut the validator prints\n{result.stdout.strip()}"
+        ]
     return []

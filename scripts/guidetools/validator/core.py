@@ -103,7 +103,22 @@ def check_builtin(obj: dict) -> list[FieldError]:
         errors += _secret_rules(obj)
     if obj["kind"] == "ConfigMap" and obj["apiVersion"] == "v1":
         errors += _config_keys(obj, ("data", "binaryData"))
+        errors += _total_size(obj, ("data", "binaryData"), ())
     return errors
+
+
+MAX_DATA_BYTES = 1024 * 1024  # corevalidation: ConfigMap and Secret data at most 1 MiB
+
+
+def _total_size(obj: dict, fields: tuple[str, ...], path: tuple) -> list[FieldError]:
+    total = sum(
+        len(str(key)) + len(value.encode() if isinstance(value, str) else b"")
+        for field in fields
+        for key, value in (obj.get(field) or {}).items()
+    )
+    if total > MAX_DATA_BYTES:
+        return [FieldError(path, "TooLong", f"Too long: must have at most {MAX_DATA_BYTES} bytes")]
+    return []
 
 
 def _config_keys(obj: dict, fields: tuple[str, ...]) -> list[FieldError]:
@@ -130,6 +145,7 @@ def _secret_rules(obj: dict) -> list[FieldError]:
                 base64.b64decode(value, validate=True)
             except binascii.Error:
                 errors.append(invalid(("data", Key(key)), '"<value>"', "illegal base64 data"))
+    errors += _total_size(obj, ("data", "stringData"), ("data",))
     if obj.get("type") == "kubernetes.io/tls":
         present = set(data) | set(obj.get("stringData") or {})
         for key in ("tls.crt", "tls.key"):
