@@ -151,11 +151,13 @@ def evaluate(
 ) -> list[FieldError]:
     """Run the rules of one schema node against ``value`` (already in CEL form)."""
     errors = []
+    activation = None  # converted to CEL once per node, shared by its rules
     for spec in rules:
         rule = spec["rule"]
         if is_transition_rule(rule):
             continue  # needs oldSelf: skipped on create
-        result = compile_rule(rule).eval(data={"self": value})
+        activation = activation or _env().Activation({"self": value})
+        result = compile_rule(rule).eval(activation)
         message = spec.get("message") or f"failed rule: {rule}"
         where = path + tuple(p for p in spec.get("fieldPath", "").split(".") if p)
         if result.type() == cel.Type.ERROR:

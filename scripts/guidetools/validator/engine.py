@@ -8,7 +8,6 @@ value validation, list types, and CEL unless a blocking error was found.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 from guidetools.validator import core
@@ -73,6 +72,15 @@ class CheckedObject:
 def split_api_version(api_version: str) -> tuple[str, str]:
     group, _, version = api_version.rpartition("/")
     return group, version
+
+
+def _copy(value: object) -> object:
+    """A deep copy of decoded YAML (dicts, lists, scalars): several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _field_of(error: FieldError) -> str:
@@ -195,7 +203,7 @@ class Validator:
         ]  # fmt: skip
         if strict:
             return strict, obj  # strict decoding fails the request before validation
-        value = apply_defaults(copy.deepcopy(obj), crd.schema)
+        value = apply_defaults(_copy(obj), crd.schema)
         if crd.status_subresource:
             value.pop("status", None)
         errors = check_metadata(value.get("metadata"), crd.namespaced)

@@ -28,6 +28,9 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 @dataclass
 class Document:
     """One YAML document of a file."""
@@ -64,6 +67,8 @@ def _construct(loader: _Loader, node: yaml.Node, path: Path, doc: Document) -> o
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, (*path, i), doc) for i, item in enumerate(node.value)]
+    if node.tag == _STR:
+        return node.value  # most scalars: skip the constructor's dispatch
     return loader.construct_object(node)
 
 
