@@ -64,8 +64,12 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff on Python; yamllint on YAML snippets; shellcheck on shell snippets."""
     sync(session, "lint")
-    session.run("ruff", "check", "scripts", "tests", "hooks", "benchmarks", "noxfile.py", *session.posargs)
-    session.run("ruff", "format", "--check", "scripts", "tests", "hooks", "benchmarks", "noxfile.py")
+    session.run(
+        "ruff", "check", "scripts", "tests", "hooks", "benchmarks", "noxfile.py", *session.posargs
+    )
+    session.run(
+        "ruff", "format", "--check", "scripts", "tests", "hooks", "benchmarks", "noxfile.py"
+    )
     session.run("yamllint", "--strict", "snippets", "mkdocs.yml")
     shell_snippets = sorted(
         os.path.join(d, f) for d, _, fs in os.walk("snippets") for f in fs if f.endswith(".sh")
