@@ -79,7 +79,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Print the speed figures (validator throughput and CLI wall time)."""
+    """Print the speed figures: validator throughput and CLI time, certificate init time."""
     sync(session, "tests")
     fetch(session, "crds")
     session.run("python", "benchmarks/bench_validator.py", *session.posargs)
+    session.run("python", "benchmarks/bench_certs.py")

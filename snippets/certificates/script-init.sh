@@ -1,0 +1,1 @@
+python3 mtls_certs.py init demo --dns secure.example.com --client-cn client-a

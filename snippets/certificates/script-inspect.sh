@@ -1,0 +1,1 @@
+python3 mtls_certs.py inspect --ca demo/ca.crt demo/client.crt
