@@ -5,11 +5,13 @@ A block with no checker fails; a skipped block shows its written reason in the r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pytest_examples import CodeExample, EvalExample
 
 from guidetools import checks
-from guidetools.blocks import Block, collect
+from guidetools.blocks import Block, blocks_in, collect
 from guidetools.routing import route
 
 BLOCKS = collect()
@@ -26,7 +28,7 @@ SIMPLE_CHECKERS = {
 
 
 def _python(block: Block, eval_example: EvalExample) -> None:
-    example = CodeExample.create(block.source, path=block.page, start_line=block.line)
+    example = CodeExample.create(block.source, path=Path(block.page), start_line=block.line)
     eval_example.lint(example)
     eval_example.run(example)
 
@@ -49,3 +51,12 @@ def test_block(block: Block, eval_example: EvalExample) -> None:
 def test_site_has_blocks() -> None:
     # Guards the parametrization above: an empty collection would pass vacuously.
     assert len(BLOCKS) >= 10
+
+
+def test_python_checker_fails_a_broken_block(tmp_path, eval_example: EvalExample) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```python\nresult = 1 + 1\nassert result == 3\n```\n")
+    (block,) = blocks_in(page)
+    assert route(block) == "python"
+    with pytest.raises(AssertionError):
+        _python(block, eval_example)
