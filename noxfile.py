@@ -54,10 +54,18 @@ def serve(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The full test suite: every code block, the validator, the scripts."""
-    sync(session, "tests")
+    """The full test suite: every code block, the validator, the scripts, the lab."""
+    sync(session, "tests", "lab")
     fetch(session, "all")
     session.run("pytest", *(session.posargs or ("tests",)), env=DOCS_ENV)
+
+
+@nox.session(default=False)
+def lab(session: nox.Session) -> None:
+    """Run the local lab (Envoy on loopback) until Ctrl-C; lab.env lands in .lab/."""
+    sync(session, "tests", "lab")
+    fetch(session, "crds")
+    session.run("python", "scripts/lab.py", "up", "--workdir", ".lab", *session.posargs)
 
 
 @nox.session

@@ -1,0 +1,1 @@
+"""The local lab: the guide's Gateway manifests running on a real Envoy, on loopback."""
