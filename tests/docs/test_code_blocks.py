@@ -22,6 +22,7 @@ SIMPLE_CHECKERS = {
     "rejected": lambda block: checks.rejected(block, block.directive.reason),
     "validator-output": lambda block: checks.validator_output(block, block.directive.reason),
     "shell": checks.shellcheck,
+    "lab": checks.shellcheck,  # also run against the lab by tests/docs/test_lab_blocks.py
     "yaml-syntax": checks.yaml_syntax,
     "mermaid": checks.mermaid,
 }

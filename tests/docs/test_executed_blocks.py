@@ -19,6 +19,14 @@ def test_plain_shell_blocks_are_executed() -> None:
     )
 
 
+def test_lab_blocks_state_their_outcome() -> None:
+    # tests/docs/test_lab_blocks.py runs them; here, only that none is left without an outcome.
+    unstated = [
+        b.id for b in collect() if route(b) == "lab" and not b.directive.reason.startswith("exit ")
+    ]
+    assert not unstated
+
+
 def test_lint_only_shell_blocks_state_a_reason() -> None:
     silent = [
         b.id

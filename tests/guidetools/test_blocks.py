@@ -92,9 +92,11 @@ def test_manifest_without_kind_fails(tmp_path: Path) -> None:
 
 
 def test_shellcheck_reports_findings(tmp_path: Path) -> None:
-    (block,) = blocks_in(page(tmp_path, f"{FENCE}bash\ncd /somewhere\nrm -rf $DIR/x\n{FENCE}\n"))
+    (block,) = blocks_in(
+        page(tmp_path, f"{FENCE}bash\nfor f in $(ls *.crt); do rm -rf $DIR/x; done\n{FENCE}\n")
+    )
     problems = checks.shellcheck(block)
-    assert any("SC2164" in p for p in problems) and any("SC2086" in p for p in problems)
+    assert any("SC2045" in p for p in problems) and any("SC2086" in p for p in problems)
 
 
 def test_indented_code_block_is_seen_by_the_rendering_check(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+uvx nox -s lab

@@ -1,0 +1,2 @@
+set -a; . .lab/lab.env; set +a
+cd "$PKI_DIR"
