@@ -6,7 +6,10 @@ from guidetools.blocks import collect
 from guidetools.routing import route
 
 # Pages whose plain bash blocks a test module runs for real.
-EXECUTED_PAGES = {"docs/certificates.md": "tests/docs/test_certificates_page.py"}
+EXECUTED_PAGES = {
+    "docs/certificates.md": "tests/docs/test_certificates_page.py",
+    "docs/rotation.md": "tests/docs/test_rotation_page.py",
+}
 
 
 def test_plain_shell_blocks_are_executed() -> None:

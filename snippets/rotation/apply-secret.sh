@@ -1,0 +1,1 @@
+kubectl apply -f server-secret.yaml

@@ -1,0 +1,116 @@
+"""Every row of the troubleshooting catalogue is reproduced, and the page says what the tools print.
+
+API-server rows: the validator's output for one of our must-fail fixtures.
+Handshake rows: curl --tls-max 1.2 against the lab, with the row's exit code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+from pathlib import Path
+
+import mtls_certs as mc
+import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from guidetools.blocks import ROOT
+from guidetools.checks import validator
+from guidetools.lab.runner import Lab
+
+PAGE = ROOT / "docs" / "troubleshooting.md"
+FIXTURES = ROOT / "tests" / "fixtures" / "manifests" / "invalid"
+
+
+def table(heading: str) -> list[list[str]]:
+    """The rows of the first table under ``heading``, as cells."""
+    section = PAGE.read_text().split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def code(cell: str) -> str:
+    (text,) = re.findall(r"`([^`]+)`", cell)[:1]
+    return text
+
+
+API_ROWS = {
+    "tls mode must be Terminate for protocol HTTPS": "https-passthrough.yaml",
+    "tls mode must be set for protocol TLS": "tls-listener-without-mode.yaml",
+    "spec.tls.frontend.default.validation.caCertificateRefs[0].group: Required value": "ca-ref-without-group.yaml",
+    'unknown field "spec.listeners[0].tls.frontendValidation"': "frontend-validation-on-listener.yaml",
+    'no matches for kind "TLSRoute" in version "gateway.networking.k8s.io/v1alpha2"': "tlsroute-alpha-in-standard.yaml",
+}
+
+
+def test_api_rows_are_all_reproduced() -> None:
+    assert {code(row[0]) for row in table("The API server rejects the Gateway")} == set(API_ROWS)
+
+
+@pytest.mark.parametrize("message", API_ROWS)
+def test_api_row_is_what_the_validator_says(message: str) -> None:
+    path = FIXTURES / API_ROWS[message]
+    objects = validator().check_text(path.read_text(), path.name)
+    assert any(message in f"{p.field}: {p.message}" for o in objects for p in o.problems)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory):
+    with Lab(tmp_path_factory.mktemp("lab")) as running:
+        pki = running.pki.directory
+        now = mc.now_utc()
+        stranger = mc.make_ca("stranger")
+        mc.save(pki, "stranger", mc.issue_leaf(stranger, "client", mc.Names(dns=["x.example.com"])))
+        mc.save(
+            pki,
+            "server-purpose",
+            mc.issue_leaf(
+                running.pki.ca,
+                "client",
+                mc.Names(dns=["x.example.com"]),
+                usages=[ExtendedKeyUsageOID.SERVER_AUTH],
+            ),
+        )
+        mc.save(
+            pki,
+            "expired",
+            mc.issue_leaf(
+                running.pki.ca,
+                "client",
+                mc.Names(dns=["x.example.com"]),
+                not_before=now - dt.timedelta(days=9),
+                not_after=now - dt.timedelta(days=1),
+            ),
+        )
+        mc.write_cert(pki / "stranger-ca.crt", stranger.cert_pem())
+        yield running
+
+
+# Each handshake row's reproduction: (client certificate stem or None, host, --cacert).
+HANDSHAKE_ROWS = {
+    "sslv3 alert handshake failure": (None, "secure.example.com", "ca.crt"),
+    "tlsv1 alert unknown ca": ("stranger", "secure.example.com", "ca.crt"),
+    "sslv3 alert unsupported certificate": ("server-purpose", "secure.example.com", "ca.crt"),
+    "SSL certificate verification failed": ("expired", "secure.example.com", "ca.crt"),
+    "Connection reset by peer": ("client", "other.example.com", "ca.crt"),
+    "unable to get local issuer certificate": ("client", "secure.example.com", "stranger-ca.crt"),
+}
+
+
+def test_handshake_rows_are_all_reproduced() -> None:
+    assert {code(row[0]) for row in table("The handshake fails")} == set(HANDSHAKE_ROWS)
+
+
+@pytest.mark.parametrize("row", table("The handshake fails"), ids=lambda row: code(row[0]))
+def test_handshake_row_is_what_curl_prints(lab: Lab, row: list[str]) -> None:
+    stem, host, cacert = HANDSHAKE_ROWS[code(row[0])]
+    port = lab.environment()["TERMINATE_PORT"]
+    cert = ["--cert", f"{stem}.crt", "--key", f"{stem}.key"] if stem else []
+    done = subprocess.run(
+        ["curl", "--silent", "--show-error", "--tls-max", "1.2", "--resolve", f"{host}:{port}:127.0.0.1",
+         "--cacert", cacert, *cert, f"https://{host}:{port}/"],
+        cwd=Path(lab.pki.directory), capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert str(done.returncode) == row[1], done.stderr
+    assert code(row[0]) in done.stderr, done.stderr
