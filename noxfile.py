@@ -87,8 +87,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Print the speed figures: validator throughput and CLI time, certificate init time."""
-    sync(session, "tests")
+    """Print the speed figures: validator, certificate init, lab start and lab tests."""
+    sync(session, "tests", "lab")
     fetch(session, "crds")
     session.run("python", "benchmarks/bench_validator.py", *session.posargs)
     session.run("python", "benchmarks/bench_certs.py")
+    session.run("python", "benchmarks/bench_lab.py")

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
-import json
-import socket
 import ssl
-import threading
-import time
 from pathlib import Path
 
 import mtls_certs as mc
 import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from guidetools.lab import client as lab_client
 from guidetools.lab.runner import Lab
 
 HOST = "secure.example.com"
@@ -40,23 +37,7 @@ def strict_lab(tmp_path_factory: pytest.TempPathFactory):
 
 
 def request(lab: Lab, port: int, client: mc.Issued | None, host: str = HOST) -> dict:
-    """One HTTPS request on a new connection; returns the echo's JSON or raises."""
-    context = ssl.create_default_context(cadata=lab.pki.ca_pem().decode())
-    if client is not None:
-        cert, key = lab.workdir / f"c{id(client)}.crt", lab.workdir / f"c{id(client)}.key"
-        if not cert.exists():
-            cert.write_bytes(client.cert_pem())
-            key.write_bytes(client.key_pem())
-        context.load_cert_chain(cert, key)
-    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=5)
-    connection._tunnel_host = None
-    try:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        connection.sock = context.wrap_socket(sock, server_hostname=host)
-        connection.request("GET", "/", headers={"Host": host})
-        return json.loads(connection.getresponse().read())
-    finally:
-        connection.close()
+    return lab_client.request(lab, port, client, host)
 
 
 def refused(lab: Lab, port: int, client: mc.Issued | None, host: str = HOST) -> bool:
@@ -165,29 +146,11 @@ def test_insecure_fallback_admits_clients_without_identity(tmp_path: Path) -> No
 def test_ca_rotation_drops_no_request(tmp_path: Path) -> None:
     """Old CA -> old+new bundle -> new CA, under continuous requests from trusted clients."""
     with Lab(tmp_path) as rotating:
-        port, current = terminate_port(rotating), {"client": rotating.pki.client}
-        failures, count, stop = [], [0], threading.Event()
-
-        def load() -> None:
-            deadline = time.monotonic() + 30  # bounded in time and count, loopback only
-            while not stop.is_set() and time.monotonic() < deadline and count[0] < 5000:
-                try:
-                    request(rotating, port, current["client"])
-                except Exception as exc:  # any failure of a trusted client is a finding
-                    failures.append(repr(exc))
-                count[0] += 1
-
-        worker = threading.Thread(target=load)
-        worker.start()
-        time.sleep(0.3)
-        new_ca = mc.make_ca("mTLS lab CA 2")
-        rotating.set_client_ca(rotating.pki.ca_pem() + new_ca.cert_pem())  # 1. trust both
-        time.sleep(0.3)
-        current["client"] = client(new_ca)  # 2. clients move to certificates from the new CA
-        time.sleep(0.3)
-        rotating.set_client_ca(new_ca.cert_pem())  # 3. retire the old CA
-        time.sleep(0.3)
-        stop.set()
-        worker.join()
-        assert failures == [] and count[0] >= 20, (count[0], failures[:3])
+        port = terminate_port(rotating)
+        names = mc.Names(dns=["client-b.example.com"], uris=["spiffe://example.org/client-b"])
+        result = lab_client.rotate_under_load(rotating, port, HOST, names)
+        assert result.failures == [] and result.requests >= 100, (
+            result.requests,
+            result.failures[:3],
+        )
         assert refused(rotating, port, rotating.pki.client)  # the old client is out now

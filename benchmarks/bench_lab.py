@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Lab speed: time until ready (lab.env written, every listener accepting), and the whole
+lab test module. Targets: ready within 2 s; the module within 60 s. Run with `nox -s bench`."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import mtls_certs as mc  # noqa: E402
+
+from guidetools.lab.client import rotate_under_load  # noqa: E402
+from guidetools.lab.runner import Lab  # noqa: E402
+
+
+def ready_times(runs: int = 5) -> list[float]:
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as work:
+            start = time.perf_counter()
+            lab = Lab(Path(work))
+            lab.start()
+            times.append(time.perf_counter() - start)
+            lab.stop()
+    return times
+
+
+def module_time() -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/guidetools/lab"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def rotation() -> tuple[int, int]:
+    with tempfile.TemporaryDirectory() as work, Lab(Path(work)) as lab:
+        env = lab.environment()
+        names = mc.Names(dns=["client-b.example.com"])
+        result = rotate_under_load(lab, int(env["TERMINATE_PORT"]), env["TERMINATE_HOST"], names)
+    return result.requests, len(result.failures)
+
+
+def main() -> None:
+    times = ready_times()
+    print(
+        f"lab ready: median {statistics.median(times):.3f} s, worst {max(times):.3f} s over {len(times)} starts (target <= 2 s)"
+    )
+    print(f"lab test module (tests/guidetools/lab): {module_time():.1f} s (target <= 60 s)")
+    requests, failures = rotation()
+    print(f"CA rotation under load: {requests} requests on new connections, {failures} failed")
+
+
+if __name__ == "__main__":
+    main()
