@@ -28,6 +28,7 @@ DIRECTIVES = {
     "mermaid",
     "yaml-syntax",  # YAML that is not a Kubernetes object: it must parse
     "validator-output",  # the validator's exact output for the file named after ';'
+    "unvalidated",  # a manifest whose schema is not public; the page shows a visible note
     "lab",  # run against the local lab; the reason states the outcome: "exit 0|55; prints "...""
 }
 

@@ -1,0 +1,23 @@
+"""Manifests no schema can check are few, known, and marked on the page for readers."""
+
+from __future__ import annotations
+
+from guidetools.blocks import ROOT, collect
+from guidetools.routing import route
+
+# The only kind on the site without a public CRD (AKS Application Gateway for Containers).
+EXPECTED = {"snippets/implementations/aks-frontend-tls-policy.yaml"}
+
+
+def test_unvalidated_manifests_are_the_known_ones() -> None:
+    unvalidated = {b.includes[0] for b in collect() if route(b) == "unvalidated"}
+    assert unvalidated == EXPECTED
+
+
+def test_each_carries_a_visible_note() -> None:
+    for block in (b for b in collect() if route(b) == "unvalidated"):
+        before = (ROOT / block.page).read_text().split("\n")[: block.line - 1]
+        nearby = "\n".join(before[-12:])
+        assert '"Not machine-validated"' in nearby, (
+            f"{block.id}: add a visible 'Not machine-validated' note above it"
+        )
