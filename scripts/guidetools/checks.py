@@ -140,3 +140,23 @@ def validator_output(block: Block, target: str) -> list[str]:
             f"{block.id}: the page shows\n{block.source.strip()}\nbut the validator prints\n{result.stdout.strip()}"
         ]
     return []
+
+
+def promql_names(block: Block, prometheus_text: str) -> list[str]:
+    """Every Envoy metric and label a PromQL block uses must exist in Envoy's Prometheus output."""
+    import re
+
+    metrics = set(re.findall(r"^(\w+)[{ ]", prometheus_text, re.MULTILINE))
+    labels = set(re.findall(r"[{,](\w+)=", prometheus_text))
+    problems = [
+        f"{block.id}: no metric {m!r} in Envoy's output"
+        for m in sorted(set(re.findall(r"\benvoy_\w+", block.source)))
+        if m not in metrics and m not in labels
+    ]
+    for group in re.findall(r"\bby\s*\(([^)]*)\)", block.source):
+        problems += [
+            f"{block.id}: no label {name!r} in Envoy's output"
+            for name in (n.strip() for n in group.split(","))
+            if name not in labels
+        ]
+    return problems

@@ -35,8 +35,12 @@ def _python(block: Block, eval_example: EvalExample) -> None:
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
-def test_block(block: Block, eval_example: EvalExample) -> None:
+def test_block(block: Block, eval_example: EvalExample, request: pytest.FixtureRequest) -> None:
     checker = route(block)  # raises Unaccounted for a block nobody checks
+    if checker == "promql":
+        problems = checks.promql_names(block, request.getfixturevalue("lab_prometheus"))
+        assert not problems, "\n".join(problems)
+        return
     if checker == "skip":
         pytest.skip(f"{block.id}: {block.directive.reason}")
     if checker == "unvalidated":

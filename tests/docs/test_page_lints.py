@@ -20,6 +20,7 @@ CREATED_ELSEWHERE = {
     "ConfigMap gateway/client-ca": "made by `kubectl create configmap` on docs/certificates.md",
     "Secret gateway/partners-example-com-tls": "a second server certificate, made like the first",
     "ConfigMap gateway/partner-ca": "a second client CA, published like client-ca",
+    "Secret gateway/gateway-client-tls": "the gateway's client certificate, made with `mtls_certs.py client`",
 }
 CHANNELS = {"manifest": "standard", "manifest-experimental": "experimental"}
 

@@ -102,6 +102,11 @@ def _gateway_refs(objs: _Objects, gateway: CheckedObject) -> Iterator[Problem]:
             yield from _check_ref(
                 objs, gateway, ("spec", "listeners", i, "tls", "certificateRefs", j), ref, "Secret"
             )
+    backend_ref = ((spec.get("tls") or {}).get("backend") or {}).get("clientCertificateRef")
+    if backend_ref:
+        yield from _check_ref(
+            objs, gateway, ("spec", "tls", "backend", "clientCertificateRef"), backend_ref, "Secret"
+        )
     frontend = (spec.get("tls") or {}).get("frontend") or {}
     base = ("spec", "tls", "frontend")
     validations = [((*base, "default"), frontend.get("default") or {})]

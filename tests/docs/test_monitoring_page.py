@@ -1,0 +1,69 @@
+"""The monitoring page's access-log format is one Envoy accepts, and the promql checker can fail."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from guidetools import checks
+from guidetools.blocks import ROOT, blocks_in
+from guidetools.lab.runner import envoy_binary
+
+SNIPPET = ROOT / "snippets" / "monitoring" / "envoy-proxy-access-log.yaml"
+
+
+def test_access_log_format_loads_into_envoy(tmp_path: Path) -> None:
+    fmt = yaml.safe_load(SNIPPET.read_text())["spec"]["telemetry"]["accessLog"]["settings"][0][
+        "format"
+    ]["text"]
+    manager = {
+        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": "log",
+        "route_config": {"virtual_hosts": [{"name": "a", "domains": ["*"], "routes": []}]},
+        "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
+        "access_log": [{
+            "name": "envoy.access_loggers.stdout",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+                "log_format": {"text_format_source": {"inline_string": fmt}},
+            },
+        }],
+    }  # fmt: skip
+    listener = {
+        "name": "l",
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+        "filter_chains": [{"filters": [{"name": "hcm", "typed_config": manager}]}],
+    }
+    config = tmp_path / "envoy.json"
+    config.write_text(json.dumps({"static_resources": {"listeners": [listener]}}))
+    done = subprocess.run(
+        [envoy_binary(), "--mode", "validate", "-c", str(config), "--disable-hot-restart"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = config.read_text().replace("%DOWNSTREAM_PEER_URI_SAN%", "%DOWNSTREAM_PEER_NONSENSE%")
+    config.write_text(broken)
+    assert (
+        subprocess.run(
+            [envoy_binary(), "--mode", "validate", "-c", str(config), "--disable-hot-restart"],
+            capture_output=True,
+            check=False,
+        ).returncode
+        != 0
+    )
+
+
+def test_promql_checker_rejects_unknown_names(tmp_path: Path, lab_prometheus: str) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```promql\nsum by (envoy_cluster_nope) (rate(envoy_listener_ssl_fail_verify_typo[5m]))\n```\n"
+    )
+    (block,) = blocks_in(page)
+    problems = checks.promql_names(block, lab_prometheus)
+    assert any("no metric 'envoy_listener_ssl_fail_verify_typo'" in p for p in problems)
+    assert any("no label 'envoy_cluster_nope'" in p for p in problems)
