@@ -21,6 +21,7 @@ CREATED_ELSEWHERE = {
     "Secret gateway/partners-example-com-tls": "a second server certificate, made like the first",
     "ConfigMap gateway/partner-ca": "a second client CA, published like client-ca",
     "Secret gateway/gateway-client-tls": "the gateway's client certificate, made with `mtls_certs.py client`",
+    "Secret gateway/api-example-com-tls": "the Helm page's server certificate, made like secure-example-com-tls",
 }
 CHANNELS = {"manifest": "standard", "manifest-experimental": "experimental"}
 
