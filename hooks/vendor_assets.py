@@ -23,6 +23,24 @@ DOWNLOADS = {"scripts/mtls_certs.py": "downloads/mtls_certs.py"}
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def examples_zip() -> bytes:
+    """Every snippet the pages show, in one archive, with stable timestamps (reproducible bytes)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((ROOT / "snippets").rglob("*")):
+            if path.is_file():
+                info = zipfile.ZipInfo(
+                    f"mtls-guide-examples/{path.relative_to(ROOT / 'snippets').as_posix()}",
+                    (2026, 1, 1, 0, 0, 0),
+                )
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
 def on_files(files: Files, config, **kwargs) -> Files:
     for name, dest in VENDORED.items():
         try:
@@ -32,4 +50,5 @@ def on_files(files: Files, config, **kwargs) -> Files:
         files.append(File.generated(config, dest, abs_src_path=str(source)))
     for source, dest in DOWNLOADS.items():
         files.append(File.generated(config, dest, abs_src_path=str(ROOT / source)))
+    files.append(File.generated(config, "downloads/examples.zip", content=examples_zip()))
     return files

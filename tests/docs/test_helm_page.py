@@ -25,14 +25,18 @@ def render(values: dict) -> dict:
     for item in gateway["listeners"]:
         listener = {k: item[k] for k in LISTENER_KEYS if k in item}
         if "tls" in item:
-            listener["tls"] = {k: item["tls"][k] for k in ("mode", "certificateRefs") if k in item["tls"]}
+            listener["tls"] = {
+                k: item["tls"][k] for k in ("mode", "certificateRefs") if k in item["tls"]
+            }
         listeners.append(listener)
     spec["listeners"] = listeners
     return spec
 
 
 def test_values_render_to_the_shown_gateway() -> None:
-    assert render(yaml.safe_load(VALUES.read_text())) == yaml.safe_load(RENDERED.read_text())["spec"]
+    assert (
+        render(yaml.safe_load(VALUES.read_text())) == yaml.safe_load(RENDERED.read_text())["spec"]
+    )
 
 
 def test_template_drops_tls_options() -> None:

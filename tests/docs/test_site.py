@@ -70,3 +70,19 @@ def test_resource_finder_sees_external_urls() -> None:
         '<script src="https://unpkg.com/mermaid"></script><a href="https://ok">x</a>'
     )
     assert finder.urls == ["https://fonts.googleapis.com/x", "https://unpkg.com/mermaid"]
+
+
+def test_downloads_are_served(built_site: Path) -> None:
+    import zipfile
+
+    assert (built_site / "downloads" / "mtls_certs.py").read_bytes() == (
+        ROOT / "scripts" / "mtls_certs.py"
+    ).read_bytes()
+    with zipfile.ZipFile(built_site / "downloads" / "examples.zip") as archive:
+        names = {n.removeprefix("mtls-guide-examples/") for n in archive.namelist()}
+    snippets = {
+        p.relative_to(ROOT / "snippets").as_posix()
+        for p in (ROOT / "snippets").rglob("*")
+        if p.is_file()
+    }
+    assert names == snippets
