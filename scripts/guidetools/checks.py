@@ -160,3 +160,34 @@ def promql_names(block: Block, prometheus_text: str) -> list[str]:
             if name not in labels
         ]
     return problems
+
+
+# Files an Envoy config on the site mounts, and the certificate set each stands for.
+MOUNTED = {
+    "/etc/backend-tls/tls.crt": "server.crt",
+    "/etc/backend-tls/tls.key": "server.key",
+    "/etc/client-ca/ca.crt": "ca.crt",
+}
+
+
+def envoy_config(block: Block, workdir: Path) -> list[str]:
+    """Envoy's own validation of a config block, with its mounted files made by mtls_certs.py."""
+    import mtls_certs as mc
+
+    from guidetools.lab.runner import envoy_binary
+
+    ca = mc.make_ca()
+    mc.save(workdir, "ca", ca)
+    mc.save(workdir, "server", mc.issue_leaf(ca, "server", mc.Names(dns=["secure.example.com"])))
+    text = block.source
+    for mounted, local in MOUNTED.items():
+        text = text.replace(mounted, str(workdir / local))
+    config = workdir / "envoy.yaml"
+    config.write_text(text)
+    done = subprocess.run(
+        [envoy_binary(), "--mode", "validate", "-c", str(config), "--disable-hot-restart", "-l", "error"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return [f"{block.id}: Envoy rejects it:\n{done.stdout}{done.stderr}"]
+    return []

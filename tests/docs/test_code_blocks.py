@@ -37,6 +37,10 @@ def _python(block: Block, eval_example: EvalExample) -> None:
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
 def test_block(block: Block, eval_example: EvalExample, request: pytest.FixtureRequest) -> None:
     checker = route(block)  # raises Unaccounted for a block nobody checks
+    if checker == "envoy-config":
+        problems = checks.envoy_config(block, request.getfixturevalue("tmp_path"))
+        assert not problems, "\n".join(problems)
+        return
     if checker == "promql":
         problems = checks.promql_names(block, request.getfixturevalue("lab_prometheus"))
         assert not problems, "\n".join(problems)
@@ -69,3 +73,11 @@ def test_python_checker_fails_a_broken_block(tmp_path, eval_example: EvalExample
     assert route(block) == "python"
     with pytest.raises(AssertionError):
         _python(block, eval_example)
+
+
+def test_envoy_config_checker_rejects_a_typo(tmp_path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```yaml\nstatic_resources:\n  listenres: []\n```\n")
+    (block,) = blocks_in(page)
+    (problem,) = checks.envoy_config(block, tmp_path)
+    assert "Envoy rejects it" in problem

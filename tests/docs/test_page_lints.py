@@ -20,6 +20,7 @@ CREATED_ELSEWHERE = {
     "ConfigMap gateway/client-ca": "made by `kubectl create configmap` on docs/certificates.md",
     "Secret gateway/partners-example-com-tls": "a second server certificate, made like the first",
     "ConfigMap gateway/partner-ca": "a second client CA, published like client-ca",
+    "ConfigMap pki/client-ca": "the PKI team's copy of client-ca, in their namespace",
     "Secret gateway/gateway-client-tls": "the gateway's client certificate, made with `mtls_certs.py client`",
     "Secret gateway/api-example-com-tls": "the Helm page's server certificate, made like secure-example-com-tls",
 }
