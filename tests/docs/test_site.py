@@ -86,3 +86,56 @@ def test_downloads_are_served(built_site: Path) -> None:
         if p.is_file()
     }
     assert names == snippets
+
+
+class LinkFinder(HTMLParser):
+    """Every <a href> of a page and every id it defines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"])
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"])
+
+
+def parse(page: Path) -> LinkFinder:
+    finder = LinkFinder()
+    finder.feed(page.read_text(encoding="utf-8"))
+    return finder
+
+
+def test_internal_links_and_anchors_resolve(built_site: Path) -> None:
+    from urllib.parse import urldefrag, urlsplit
+
+    pages = {page: parse(page) for page in built_site.rglob("*.html")}
+    broken, external = [], set()
+    for page, found in pages.items():
+        for href in found.links:
+            if urlsplit(href).scheme:
+                external.add(href)
+                continue
+            path, anchor = urldefrag(href)
+            if path.startswith("/"):  # 404.html links from the site root
+                target = built_site / path.lstrip("/")
+            else:
+                target = (page.parent / path).resolve() if path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(built_site)}: {href}")
+            elif (
+                anchor
+                and target.suffix == ".html"
+                and anchor not in pages.get(target, parse(target)).ids
+            ):
+                broken.append(f"{page.relative_to(built_site)}: {href} (no such anchor)")
+    assert not broken, "\n".join(broken)
+    report = ROOT / ".artifacts" / "external-links.txt"
+    report.parent.mkdir(exist_ok=True)
+    report.write_text("".join(f"{url}\n" for url in sorted(external)))  # listed, never fetched
