@@ -57,7 +57,16 @@ def tests(session: nox.Session) -> None:
     """The full test suite: every code block, the validator, the scripts, the lab."""
     sync(session, "tests", "lab")
     fetch(session, "all")
-    session.run("pytest", *(session.posargs or ("tests",)), env=DOCS_ENV)
+    # Browser tests need Chromium from Debian; `nox -s browser` runs them.
+    session.run("pytest", *(session.posargs or ("tests", "--ignore=tests/browser")), env=DOCS_ENV)
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The built site in Debian's Chromium: console, offline, diagrams, copy, a11y, search."""
+    sync(session, "browser", "tests")
+    fetch(session, "all")
+    session.run("pytest", *(session.posargs or ("tests/browser",)), env=DOCS_ENV)
 
 
 @nox.session(default=False)
@@ -70,7 +79,7 @@ def lab(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on Python; yamllint on YAML snippets; shellcheck on shell snippets."""
+    """ruff on Python; yamllint and shellcheck on snippets; zizmor on the CI workflows."""
     sync(session, "lint")
     session.run(
         "ruff", "check", "scripts", "tests", "hooks", "benchmarks", "noxfile.py", *session.posargs
@@ -78,7 +87,10 @@ def lint(session: nox.Session) -> None:
     session.run(
         "ruff", "format", "--check", "scripts", "tests", "hooks", "benchmarks", "noxfile.py"
     )
-    session.run("yamllint", "--strict", "snippets", "mkdocs.yml")
+    session.run("yamllint", "--strict", "snippets", "mkdocs.yml", ".github/workflows")
+    # Workflows: actions pinned by commit, least privilege. (actionlint's PyPI package
+    # downloads its binary from GitHub at install time, which this project cannot rely on.)
+    session.run("zizmor", "--offline", ".github/workflows")
     shell_snippets = sorted(
         os.path.join(d, f) for d, _, fs in os.walk("snippets") for f in fs if f.endswith(".sh")
     )
@@ -88,8 +100,9 @@ def lint(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Print the speed figures: validator, certificate init, lab start and lab tests."""
-    sync(session, "tests", "lab")
-    fetch(session, "crds")
+    sync(session, "tests", "lab", "browser")
+    fetch(session, "all")
     session.run("python", "benchmarks/bench_validator.py", *session.posargs)
     session.run("python", "benchmarks/bench_certs.py")
     session.run("python", "benchmarks/bench_lab.py")
+    session.run("python", "benchmarks/bench_site.py")

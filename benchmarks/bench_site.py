@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Site budgets: strict build time, bytes each page transfers, DOMContentLoaded on loopback.
+
+Targets: build <= 5 s; each content page <= 1 MB transferred (uncompressed, assets
+included); DOMContentLoaded <= 500 ms in headless Chromium. Prints the worst page
+for each. Needs Debian's Chromium. Run with `nox -s bench`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import CHROMIUM_ARGS, PAGES  # noqa: E402
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def build(site: Path) -> float:
+    start = time.perf_counter()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+def measure(site: Path) -> dict[str, tuple[int, float]]:
+    from playwright.sync_api import sync_playwright
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    results = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+        )
+        for path in PAGES:
+            context = browser.new_context()  # a cold cache per page: every asset counts
+            page = context.new_page()
+            responses: list = []
+            page.on("response", lambda r, seen=responses: seen.append(r))
+            page.goto(base + path, wait_until="networkidle")
+            dcl = page.evaluate(
+                "performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"
+            )
+            results[path or "index"] = (sum(len(r.body()) for r in responses if r.ok), dcl)
+            context.close()
+        browser.close()
+    server.shutdown()
+    return results
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as work:
+        site = Path(work) / "site"
+        times = [build(site) for _ in range(3)]
+        print(
+            f"strict build: median {statistics.median(times):.2f} s over 3 builds (target <= 5 s)"
+        )
+        results = measure(site)
+    heaviest = max(results, key=lambda p: results[p][0])
+    slowest = max(results, key=lambda p: results[p][1])
+    for path, (size, dcl) in sorted(results.items()):
+        print(f"  {path:20} {size / 1e6:6.2f} MB  DOMContentLoaded {dcl:6.0f} ms")
+    print(f"heaviest page: {heaviest} {results[heaviest][0] / 1e6:.2f} MB (target <= 1 MB)")
+    print(
+        f"slowest page: {slowest} DOMContentLoaded {results[slowest][1]:.0f} ms (target <= 500 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
