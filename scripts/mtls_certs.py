@@ -354,65 +354,46 @@ def _guess_role(cert: x509.Certificate) -> str | None:
 
 def _leaf_findings(cert: x509.Certificate, role: str | None, basic, usage) -> list[Finding]:
     out: list[Finding] = []
+
+    def error(message: str) -> None:
+        out.append(Finding("error", message))
+
+    def warning(message: str) -> None:
+        out.append(Finding("warning", message))
+
     days = (cert.not_valid_after_utc - cert.not_valid_before_utc).days
     if basic and basic.value.ca:
-        out.append(
-            Finding(
-                "error",
-                "a leaf marked CA:TRUE could sign certificates your gateway trusts; issue it with CA:FALSE",
-            )
+        error(
+            "a leaf marked CA:TRUE could sign certificates your gateway trusts; issue it with CA:FALSE"
         )
     if days > LEAF_DAYS_MAX:
-        out.append(
-            Finding(
-                "warning",
-                f"valid for {days} days; leaves should last at most {LEAF_DAYS_MAX} (90 is a good default)",
-            )
+        warning(
+            f"valid for {days} days; leaves should last at most {LEAF_DAYS_MAX} (90 is a good default)"
         )
     san = _ext(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     if san is None:
-        out.append(
-            Finding(
-                "error",
-                "no subjectAltName: strict verifiers reject CN-only certificates; add --dns or --uri",
-            )
-        )
+        error("no subjectAltName: strict verifiers reject CN-only certificates; add --dns or --uri")
     elif san.critical and len(cert.subject):
-        out.append(
-            Finding(
-                "error",
-                "subjectAltName is critical although the subject is not empty (RFC 5280 4.2.1.6); make it non-critical",
-            )
+        error(
+            "subjectAltName is critical although the subject is not empty (RFC 5280 4.2.1.6); make it non-critical"
         )
     eku = _ext(cert, ExtensionOID.EXTENDED_KEY_USAGE)
     if eku is None:
-        out.append(
-            Finding(
-                "warning",
-                "no extendedKeyUsage: some proxies then accept it for any purpose; set clientAuth or serverAuth",
-            )
+        warning(
+            "no extendedKeyUsage: some proxies then accept it for any purpose; set clientAuth or serverAuth"
         )
     else:
         if eku.critical:
-            out.append(
-                Finding(
-                    "error", "extendedKeyUsage is critical; RFC 5280 verifiers want it non-critical"
-                )
-            )
+            error("extendedKeyUsage is critical; RFC 5280 verifiers want it non-critical")
         if role in ROLES and ROLES[role] not in eku.value:
             want = "clientAuth" if role == "client" else "serverAuth"
-            out.append(
-                Finding(
-                    "error",
-                    f"used as a {role} certificate but its extendedKeyUsage lacks {want}; TLS peers answer 'unsupported certificate'",
-                )
+            error(
+                f"used as a {role} certificate but its extendedKeyUsage lacks {want}; TLS peers answer 'unsupported certificate'"
             )
     if usage and usage.value.key_cert_sign:
-        out.append(Finding("error", "a leaf with keyUsage keyCertSign; issue it without"))
+        error("a leaf with keyUsage keyCertSign; issue it without")
     if _ext(cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER) is None:
-        out.append(
-            Finding("warning", "no authorityKeyIdentifier; RFC 5280 verifiers require it on leaves")
-        )
+        warning("no authorityKeyIdentifier; RFC 5280 verifiers require it on leaves")
     return out
 
 

@@ -308,6 +308,18 @@ def test_issue_rotate_revoke_and_k8s(tmp_path: Path) -> None:
     assert all(not o.problems for o in objects)
 
 
+def write_encrypted_ca(folder: Path) -> None:
+    """A CA whose key is encrypted with the passphrase "secret"."""
+    ca = mc.make_ca()
+    (folder / "ca.crt").write_bytes(ca.cert_pem())
+    encryption = serialization.BestAvailableEncryption(b"secret")
+    (folder / "ca.key").write_bytes(
+        ca.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -326,15 +338,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], messag
     (tmp_path / "file").write_text("a file, not a folder")
     enc = tmp_path / "enc"
     enc.mkdir()
-    key = mc.make_ca()
-    (enc / "ca.crt").write_bytes(key.cert_pem())
-    (enc / "ca.key").write_bytes(
-        key.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(b"secret"),
-        )
-    )
+    write_encrypted_ca(enc)
     result = cli(*(a.format(d=tmp_path) for a in args))
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
@@ -342,15 +346,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], messag
 
 
 def test_encrypted_ca_with_passphrase_file(tmp_path: Path) -> None:
-    key = mc.make_ca()
-    (tmp_path / "ca.crt").write_bytes(key.cert_pem())
-    (tmp_path / "ca.key").write_bytes(
-        key.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(b"secret"),
-        )
-    )
+    write_encrypted_ca(tmp_path)
     (tmp_path / "pass").write_text("secret\n")
     result = cli(
         "client",
