@@ -70,6 +70,14 @@ def browser(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def diagrams(session: nox.Session) -> None:
+    """Render diagrams/*.mmd to docs/diagrams/*.svg with the pinned Mermaid in Chromium."""
+    sync(session, "browser")
+    fetch(session, "assets")
+    session.run("python", "scripts/render_diagrams.py")
+
+
+@nox.session(default=False)
 def lab(session: nox.Session) -> None:
     """Run the local lab (Envoy on loopback) until Ctrl-C; lab.env lands in .lab/."""
     sync(session, "tests", "lab")

@@ -34,6 +34,10 @@ def test_page_loads_cleanly_and_offline(context, site_url: str, path: str) -> No
         page.wait_for_function(f"document.querySelectorAll('div.mermaid').length === {diagrams}")
         for host in page.locator("div.mermaid").all():
             host.locator("svg").first.wait_for(timeout=10_000)
+    broken = page.evaluate(
+        "[...document.images].filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.src)"
+    )
+    assert broken == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{path.strip('/') or 'index'}.png", full_page=True)
     assert page.problems == []
@@ -110,3 +114,10 @@ def test_light_and_dark_palettes_render(context, site_url: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "index-dark.png")
     assert schemes == ["default", "slate"]
+
+
+def test_diagram_sources_render_with_the_pinned_mermaid(browser) -> None:
+    from render_diagrams import SOURCES, render_all
+
+    rendered = render_all(sorted(SOURCES.glob("*.mmd")), browser)
+    assert rendered and all(svg.startswith("<svg") for svg in rendered.values())
