@@ -186,6 +186,7 @@ def pages(docs: Path = DOCS) -> list[Path]:
     return sorted(docs.rglob("*.md"))
 
 
-def collect(docs: Path = DOCS) -> list[Block]:
-    """Every block of every page under ``docs``."""
-    return [block for page in pages(docs) for block in blocks_in(page)]
+@functools.cache
+def collect(docs: Path = DOCS) -> tuple[Block, ...]:
+    """Every block of every page under ``docs`` (read once per run; many test modules ask)."""
+    return tuple(block for page in pages(docs) for block in blocks_in(page))
