@@ -12,18 +12,29 @@ from guidetools.lab.runner import Lab
 
 
 @pytest.fixture(scope="session")
-def lab_prometheus(tmp_path_factory: pytest.TempPathFactory) -> str:
+def shared_lab(tmp_path_factory: pytest.TempPathFactory):
+    """One lab with the guide's default manifests for every test that does not change its trust.
+
+    Tests that count refusals compare Envoy's counters before and after, so sharing is safe;
+    tests that rotate CAs or load other manifests start their own.
+    """
+    with Lab(tmp_path_factory.mktemp("shared-lab")) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="session")
+def lab_prometheus(shared_lab: Lab) -> str:
     """The lab's /stats/prometheus text after one good request, one refused, one unknown SNI."""
-    with Lab(tmp_path_factory.mktemp("metrics-lab")) as lab:
-        env = lab.environment()
-        port, passthrough = int(env["TERMINATE_PORT"]), int(env["PASSTHROUGH_PORT"])
-        request(lab, port, lab.pki.client, env["TERMINATE_HOST"])
-        for target, client, host in (
-            (port, None, env["TERMINATE_HOST"]),
-            (passthrough, lab.pki.client, "unknown.example.com"),
-        ):
-            with contextlib.suppress(OSError):  # refused, as intended
-                request(lab, target, client, host)
-        url = f"http://127.0.0.1:{lab.admin_port}/stats/prometheus"
-        with urllib.request.urlopen(url, timeout=5) as response:  # loopback admin port
-            return response.read().decode()
+    lab = shared_lab
+    env = lab.environment()
+    port, passthrough = int(env["TERMINATE_PORT"]), int(env["PASSTHROUGH_PORT"])
+    request(lab, port, lab.pki.client, env["TERMINATE_HOST"])
+    for target, client, host in (
+        (port, None, env["TERMINATE_HOST"]),
+        (passthrough, lab.pki.client, "unknown.example.com"),
+    ):
+        with contextlib.suppress(OSError):  # refused, as intended
+            request(lab, target, client, host)
+    url = f"http://127.0.0.1:{lab.admin_port}/stats/prometheus"
+    with urllib.request.urlopen(url, timeout=5) as response:  # loopback admin port
+        return response.read().decode()

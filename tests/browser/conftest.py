@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -15,13 +14,8 @@ from pathlib import Path
 import pytest
 
 from guidetools.blocks import ROOT, pages
+from guidetools.browser import ChromiumMissing, launch
 
-# Flags from the tooling notes: without the background-networking ones Chromium tries
-# to reach Google's hosts on a machine that has no route to them.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]  # fmt: skip
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
 # Material renders each diagram into a closed shadow root; open them so tests can see the SVG.
 OPEN_SHADOW_ROOTS = (
@@ -59,21 +53,15 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.server_close()
 
 
-def chromium_path() -> str:
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():
-        pytest.fail(
-            "Chromium is missing: install Debian's package (`apt-get install chromium`) or set CHROMIUM"
-        )
-    return found
-
-
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            launched = launch(playwright)
+        except ChromiumMissing as exc:
+            pytest.fail(str(exc))
         yield launched
         launched.close()
 

@@ -56,35 +56,36 @@ def test_api_row_is_what_the_validator_says(message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory):
-    with Lab(tmp_path_factory.mktemp("lab")) as running:
-        pki = running.pki.directory
-        now = mc.now_utc()
-        stranger = mc.make_ca("stranger")
-        mc.save(pki, "stranger", mc.issue_leaf(stranger, "client", mc.Names(dns=["x.example.com"])))
-        mc.save(
-            pki,
-            "server-purpose",
-            mc.issue_leaf(
-                running.pki.ca,
-                "client",
-                mc.Names(dns=["x.example.com"]),
-                usages=[ExtendedKeyUsageOID.SERVER_AUTH],
-            ),
-        )
-        mc.save(
-            pki,
-            "expired",
-            mc.issue_leaf(
-                running.pki.ca,
-                "client",
-                mc.Names(dns=["x.example.com"]),
-                not_before=now - dt.timedelta(days=9),
-                not_after=now - dt.timedelta(days=1),
-            ),
-        )
-        mc.write_cert(pki / "stranger-ca.crt", stranger.cert_pem())
-        yield running
+def lab(shared_lab: Lab) -> Lab:
+    """The shared lab, with the troubleshooting rows' bad certificates added to its PKI folder."""
+    running = shared_lab
+    pki = running.pki.directory
+    now = mc.now_utc()
+    stranger = mc.make_ca("stranger")
+    mc.save(pki, "stranger", mc.issue_leaf(stranger, "client", mc.Names(dns=["x.example.com"])))
+    mc.save(
+        pki,
+        "server-purpose",
+        mc.issue_leaf(
+            running.pki.ca,
+            "client",
+            mc.Names(dns=["x.example.com"]),
+            usages=[ExtendedKeyUsageOID.SERVER_AUTH],
+        ),
+    )
+    mc.save(
+        pki,
+        "expired",
+        mc.issue_leaf(
+            running.pki.ca,
+            "client",
+            mc.Names(dns=["x.example.com"]),
+            not_before=now - dt.timedelta(days=9),
+            not_after=now - dt.timedelta(days=1),
+        ),
+    )
+    mc.write_cert(pki / "stranger-ca.crt", stranger.cert_pem(), replace=True)
+    return running
 
 
 # Each handshake row's reproduction: (client certificate stem or None, host, --cacert).

@@ -24,10 +24,9 @@ STRICT = (
 FALLBACK = ("snippets/terminate/gateway-per-port.yaml",)
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory):
-    with Lab(tmp_path_factory.mktemp("lab")) as running:
-        yield running
+@pytest.fixture
+def lab(shared_lab: Lab) -> Lab:
+    return shared_lab
 
 
 @pytest.fixture(scope="module")
