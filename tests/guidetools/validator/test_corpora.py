@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from guidetools.validator.engine import Validator
+from guidetools.checks import validator
 
 VARIABLE = "UPSTREAM_EXAMPLES"
 CORPORA = ("gateway-api/v1.6.1", "envoy-gateway/v1.9.0")
@@ -98,11 +98,11 @@ def test_corpora_are_available() -> None:
 
 
 @pytest.fixture(scope="module")
-def validators() -> dict[str, Validator]:
-    return {channel: Validator(channel) for channel in ("standard", "experimental")}
+def validators() -> dict:
+    return {channel: validator(channel) for channel in ("standard", "experimental")}
 
 
-def check_verdict(case: Case, validators: dict[str, Validator]) -> None:
+def check_verdict(case: Case, validators: dict) -> None:
     root = corpus_root()
     objects = validators[case.channel].check_text(
         (root / case.corpus / case.path).read_text(), case.path
@@ -122,5 +122,5 @@ def check_verdict(case: Case, validators: dict[str, Validator]) -> None:
 if CASES:
 
     @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-    def test_upstream_verdict(case: Case, validators: dict[str, Validator]) -> None:
+    def test_upstream_verdict(case: Case, validators: dict) -> None:
         check_verdict(case, validators)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from guidetools.validator.engine import Validator
+from guidetools.checks import validator
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "manifests"
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
@@ -24,7 +24,7 @@ def header(path: Path, key: str) -> str:
 
 
 def problems(path: Path, channel: str = "standard") -> list[str]:
-    objects = Validator(channel).check_text(path.read_text(), path.name)
+    objects = validator(channel).check_text(path.read_text(), path.name)
     return [f"{p.field}: {p.message}" for obj in objects for p in obj.problems]
 
 

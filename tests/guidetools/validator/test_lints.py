@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guidetools.validator.engine import Validator
+from guidetools.checks import validator
 from guidetools.validator.lints import lint_objects
 
 GATEWAY = """apiVersion: gateway.networking.k8s.io/v1
@@ -63,7 +63,7 @@ spec:
 
 
 def lints(*docs: str) -> list[str]:
-    objects = Validator().check_text("---\n".join(docs), "set.yaml")
+    objects = validator().check_text("---\n".join(docs), "set.yaml")
     assert all(not o.problems for o in objects), [str(p) for o in objects for p in o.problems]
     return [f"{p.field}: {p.message}" for p in lint_objects(objects)]
 

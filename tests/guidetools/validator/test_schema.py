@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guidetools.validator.engine import Validator
+from guidetools.checks import validator
 from guidetools.validator.schema import (
     apply_defaults,
     check_list_types,
@@ -108,7 +108,7 @@ spec:
       port: 443
       tls: {mode: Bogus}
 """
-    (obj,) = Validator().check_text(text, "g.yaml")
+    (obj,) = validator().check_text(text, "g.yaml")
     messages = [p.message for p in obj.problems]
     assert messages[0].startswith('Unsupported value: "Bogus"')
     assert messages[-1].endswith("correct the existing errors to complete validation")
@@ -122,5 +122,5 @@ metadata: {name: c}
 spec: {controllerName: example.com/gateway}
 status: {conditions: [{type: Accepted}]}
 """
-    (obj,) = Validator().check_text(text, "c.yaml")
+    (obj,) = validator().check_text(text, "c.yaml")
     assert obj.problems == [] and "status" not in obj.value
