@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import nox
 
@@ -14,32 +13,35 @@ nox.options.sessions = ["lint", "tests", "docs"]
 DOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}  # silences Material's end-of-life banner, not warnings
 
 
-def sync(session: nox.Session, *groups: str) -> None:
-    """Install exactly the locked versions of the given dependency groups (uv.lock)."""
+def sync(session: nox.Session, extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()) -> None:
+    """Install the package (editable) with exactly the locked versions (uv.lock) of its
+    dependencies, the given extras (pyproject's optional-dependencies) and dev groups."""
     session.run_install(
         "uv",
         "sync",
         "--locked",
         "--no-default-groups",
+        *(f"--extra={e}" for e in extras),
         *(f"--group={g}" for g in groups),
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
     )
 
 
 def fetch(session: nox.Session, what: str) -> None:
-    session.run("python", "scripts/fetch_pins.py", what)
+    session.run("mtls-fetch-pins", what)
 
 
-@nox.session(venv_backend="none")
+@nox.session
 def schemas(session: nox.Session) -> None:
     """Fetch the pinned CRDs (or read CRDS_MIRROR) and verify their sha256."""
-    session.run(sys.executable, "scripts/fetch_pins.py", "crds")
+    sync(session)
+    fetch(session, "crds")
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the site into site/ with `mkdocs build --strict`."""
-    sync(session, "docs")
+    sync(session, extras=("docs",))
     fetch(session, "assets")
     session.run("mkdocs", "build", "--strict", *session.posargs, env=DOCS_ENV)
 
@@ -47,7 +49,7 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def serve(session: nox.Session) -> None:
     """Live preview on http://127.0.0.1:8000 (`mkdocs serve`)."""
-    sync(session, "docs")
+    sync(session, extras=("docs",))
     fetch(session, "assets")
     session.run("mkdocs", "serve", *session.posargs, env=DOCS_ENV)
 
@@ -55,7 +57,7 @@ def serve(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The full test suite: every code block, the validator, the scripts, the lab."""
-    sync(session, "tests", "lab")
+    sync(session, extras=("docs", "lab"), groups=("tests",))
     fetch(session, "all")
     # Browser tests need Chromium from Debian; `nox -s browser` runs them.
     session.run("pytest", *(session.posargs or ("tests", "--ignore=tests/browser")), env=DOCS_ENV)
@@ -64,7 +66,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def browser(session: nox.Session) -> None:
     """The built site in Debian's Chromium: console, offline, diagrams, copy, a11y, search."""
-    sync(session, "browser", "tests")
+    sync(session, extras=("docs", "browser"), groups=("tests",))
     fetch(session, "all")
     session.run("pytest", *(session.posargs or ("tests/browser",)), env=DOCS_ENV)
 
@@ -72,7 +74,7 @@ def browser(session: nox.Session) -> None:
 @nox.session(default=False)
 def diagrams(session: nox.Session) -> None:
     """Render diagrams/*.mmd to docs/diagrams/*.svg with the pinned Mermaid in Chromium."""
-    sync(session, "browser")
+    sync(session, extras=("browser",))
     fetch(session, "assets")
     session.run("python", "scripts/render_diagrams.py")
 
@@ -80,20 +82,28 @@ def diagrams(session: nox.Session) -> None:
 @nox.session(default=False)
 def lab(session: nox.Session) -> None:
     """Run the local lab (Envoy on loopback) until Ctrl-C; lab.env lands in .lab/."""
-    sync(session, "tests", "lab")
+    sync(session, extras=("docs", "lab"), groups=("tests",))
     fetch(session, "crds")
-    session.run("python", "scripts/lab.py", "up", "--workdir", ".lab", *session.posargs)
+    session.run("mtls-lab", "up", "--workdir", ".lab", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff on Python; yamllint and shellcheck on snippets; zizmor on the CI workflows."""
-    sync(session, "lint")
+    sync(session, extras=("docs",), groups=("lint",))
     session.run(
-        "ruff", "check", "scripts", "tests", "hooks", "benchmarks", "noxfile.py", *session.posargs
+        "ruff",
+        "check",
+        "src",
+        "scripts",
+        "tests",
+        "hooks",
+        "benchmarks",
+        "noxfile.py",
+        *session.posargs,
     )
     session.run(
-        "ruff", "format", "--check", "scripts", "tests", "hooks", "benchmarks", "noxfile.py"
+        "ruff", "format", "--check", "src", "scripts", "tests", "hooks", "benchmarks", "noxfile.py"
     )
     session.run("yamllint", "--strict", "snippets", "mkdocs.yml", ".github/workflows")
     # Workflows: actions pinned by commit, least privilege. (actionlint's PyPI package
@@ -108,7 +118,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Print the speed figures: validator, certificate init, lab start and lab tests."""
-    sync(session, "tests", "lab", "browser")
+    sync(session, extras=("docs", "lab", "browser"), groups=("tests",))
     fetch(session, "all")
     session.run("python", "benchmarks/bench_validator.py", *session.posargs)
     session.run("python", "benchmarks/bench_certs.py")

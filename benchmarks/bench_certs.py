@@ -13,9 +13,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from mtls_guide.paths import ROOT
+
 RECIPE = ["openssl-ca.sh", "openssl-server.sh", "openssl-client.sh"]
 
 

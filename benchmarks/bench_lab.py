@@ -11,13 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import mtls_certs as mc  # noqa: E402
-
-from guidetools.lab.client import rotate_under_load  # noqa: E402
-from guidetools.lab.runner import Lab  # noqa: E402
+from mtls_guide import mtls_certs as mc
+from mtls_guide.lab.client import rotate_under_load
+from mtls_guide.lab.runner import Lab
+from mtls_guide.paths import ROOT
 
 
 def ready_times(runs: int = 5) -> list[float]:
@@ -35,7 +32,7 @@ def ready_times(runs: int = 5) -> list[float]:
 def module_time() -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/guidetools/lab"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/mtls_guide/lab"],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -56,7 +53,7 @@ def main() -> None:
     print(
         f"lab ready: median {statistics.median(times):.3f} s, worst {max(times):.3f} s over {len(times)} starts (target <= 2 s)"
     )
-    print(f"lab test module (tests/guidetools/lab): {module_time():.1f} s (target <= 60 s)")
+    print(f"lab test module (tests/mtls_guide/lab): {module_time():.1f} s (target <= 60 s)")
     requests, failures = rotation()
     print(f"CA rotation under load: {requests} requests on new connections, {failures} failed")
 

@@ -8,41 +8,25 @@ the worst page for each. Needs Debian's Chromium. Run with `nox -s bench`.
 
 from __future__ import annotations
 
-import functools
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT))
+from mtls_guide.browser import launch
+from mtls_guide.site import build as build_site
+from mtls_guide.site import page_urls, serve
 
-from guidetools.browser import launch  # noqa: E402
-from tests.browser.conftest import PAGES  # noqa: E402
+PAGES = page_urls()
 
 LOADS = 5  # per page; the median DOMContentLoaded evens out this machine's noise
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 def build(site: Path) -> float:
     start = time.perf_counter()
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "--site-dir", str(site)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
+    done = build_site(site)
+    if done.returncode != 0:
+        raise SystemExit(f"mkdocs build failed:\n{done.stderr}")
     return time.perf_counter() - start
 
 
@@ -50,17 +34,13 @@ def measure(site: Path) -> dict[str, tuple[int, float]]:
     """page -> (bytes of its first cold load, median DOMContentLoaded in ms over LOADS cold loads)."""
     from playwright.sync_api import sync_playwright
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     results = {}
-    with sync_playwright() as playwright:
+    with serve(site) as base, sync_playwright() as playwright:
         browser = launch(playwright)
         for path in PAGES:
             loads = [cold_load(browser, base + path) for _ in range(LOADS)]
             results[path or "index"] = (loads[0][0], statistics.median(dcl for _, dcl in loads))
         browser.close()
-    server.shutdown()
     return results
 
 

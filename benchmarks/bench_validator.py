@@ -18,10 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from guidetools.validator.engine import Validator  # noqa: E402
+from mtls_guide.paths import ROOT
+from mtls_guide.validator.engine import Validator
 
 
 def corpus() -> list[tuple[str, str, str]]:

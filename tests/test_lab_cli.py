@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from mtls_guide.paths import ROOT
 
 
 def start(workdir: Path) -> subprocess.Popen:

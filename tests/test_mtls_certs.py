@@ -10,7 +10,6 @@ import sys
 import threading
 from pathlib import Path
 
-import mtls_certs as mc
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -18,8 +17,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "mtls_certs.py"
+from mtls_guide import mtls_certs as mc
+from mtls_guide.paths import CERT_TOOL
+
+SCRIPT = CERT_TOOL
 HOST = "secure.example.com"
 
 
@@ -299,7 +300,7 @@ def test_issue_rotate_revoke_and_k8s(tmp_path: Path) -> None:
     assert cli("revoke", d, str(tmp_path / "client-c.crt")).returncode == 1  # issued by ca-next
     k8s = cli("k8s", d, "--crl")
     assert k8s.returncode == 0, k8s.stderr
-    from guidetools.checks import validator
+    from mtls_guide.checks import validator
 
     objects = validator().check_text(k8s.stdout, "k8s.yaml")
     assert [(o.kind, o.name) for o in objects] == [

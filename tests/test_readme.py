@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from guidetools.pinned import ROOT
+from mtls_guide.paths import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

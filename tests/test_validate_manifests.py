@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from mtls_guide.paths import ROOT
+
 CLI = ROOT / "scripts" / "validate_manifests.py"
 FIXTURES = ROOT / "tests" / "fixtures" / "manifests"
 GATEWAY = ROOT / "snippets" / "terminate" / "gateway.yaml"

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import os
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from guidetools.blocks import ROOT, pages
-from guidetools.browser import ChromiumMissing, launch
+from mtls_guide.browser import ChromiumMissing, launch
+from mtls_guide.site import build, serve
 
-SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
 # Material renders each diagram into a closed shadow root; open them so tests can see the SVG.
 OPEN_SHADOW_ROOTS = (
     "const attach = Element.prototype.attachShadow;"
@@ -24,33 +16,13 @@ OPEN_SHADOW_ROOTS = (
 )
 
 
-def url_path(page: Path) -> str:
-    """docs/index.md -> "", docs/terminate.md -> "terminate/" (MkDocs' directory URLs)."""
-    stem = page.relative_to(ROOT / "docs").with_suffix("").as_posix()
-    return "" if stem == "index" else f"{stem}/"
-
-
-PAGES = [url_path(p) for p in pages()]
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     out = tmp_path_factory.mktemp("site")
-    built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, check=False,
-    )  # fmt: skip
+    built = build(out)
     assert built.returncode == 0, built.stderr
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve(out) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

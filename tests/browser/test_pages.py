@@ -7,9 +7,13 @@ import json
 
 import pytest
 
-from guidetools.blocks import ROOT, blocks_in
-from guidetools.pinned import read_asset
-from tests.browser.conftest import PAGES, SCREENSHOTS
+from mtls_guide.blocks import blocks_in
+from mtls_guide.paths import ROOT
+from mtls_guide.pinned import read_asset
+from mtls_guide.site import page_urls
+
+PAGES = page_urls()
+SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
 
 
 def open_page(context, url: str):

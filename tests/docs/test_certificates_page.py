@@ -11,13 +11,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import mtls_certs
 import pytest
 from cryptography import x509
 
-from guidetools import checks
-from guidetools.blocks import ROOT
-from guidetools.shellrun import Ran, executable_blocks, run_blocks
+from mtls_guide import checks, mtls_certs
+from mtls_guide.paths import CERT_TOOL
+from mtls_guide.shellrun import Ran, executable_blocks, run_blocks
 
 PAGE = "docs/certificates.md"
 
@@ -25,7 +24,7 @@ PAGE = "docs/certificates.md"
 @pytest.fixture(scope="module")
 def page_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Ran]]:
     workdir = tmp_path_factory.mktemp("certificates-page")
-    shutil.copy(ROOT / "scripts" / "mtls_certs.py", workdir)  # what the reader downloads
+    shutil.copy(CERT_TOOL, workdir)  # what the reader downloads
     return workdir, run_blocks(executable_blocks(PAGE), workdir)
 
 

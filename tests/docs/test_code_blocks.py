@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pytest_examples import CodeExample, EvalExample
 
-from guidetools import checks
-from guidetools.blocks import Block, blocks_in, collect
-from guidetools.routing import route
+from mtls_guide import checks
+from mtls_guide.blocks import Block, blocks_in, collect
+from mtls_guide.routing import route
 
 BLOCKS = collect()
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from render_diagrams import OUTPUT, SOURCES, digest, recorded_digest
-
-from guidetools.blocks import ROOT, pages
+from mtls_guide.blocks import ROOT, pages
+from mtls_guide.diagrams import OUTPUT, SOURCES, digest, recorded_digest
 
 
 def test_every_source_has_a_current_svg() -> None:

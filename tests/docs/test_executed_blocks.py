@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from guidetools.blocks import collect
-from guidetools.routing import route
+from mtls_guide.blocks import collect
+from mtls_guide.routing import route
 
 # Pages whose plain bash blocks a test module runs for real.
 EXECUTED_PAGES = {

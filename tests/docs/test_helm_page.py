@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import yaml
 
-from guidetools.blocks import ROOT
-from guidetools.checks import validator
+from mtls_guide.blocks import ROOT
+from mtls_guide.checks import validator
 
 VALUES = ROOT / "snippets" / "helm" / "values.yaml"
 RENDERED = ROOT / "snippets" / "helm" / "rendered-gateway.yaml"

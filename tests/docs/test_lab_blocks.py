@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from guidetools.blocks import Block, collect
-from guidetools.lab.runner import Lab
-from guidetools.routing import route
-from guidetools.shellrun import Ran, run_blocks
+from mtls_guide.blocks import Block, collect
+from mtls_guide.lab.runner import Lab
+from mtls_guide.routing import route
+from mtls_guide.shellrun import Ran, run_blocks
 
 _EXPECT = re.compile(r'^exit (?P<codes>\d+(?:\|\d+)*)(?:; prints "(?P<text>[^"]+)")?$')
 

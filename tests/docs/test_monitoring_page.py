@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from guidetools import checks
-from guidetools.blocks import ROOT, blocks_in
-from guidetools.lab.runner import envoy_binary
+from mtls_guide import checks
+from mtls_guide.blocks import ROOT, blocks_in
+from mtls_guide.lab.runner import envoy_binary
 
 SNIPPET = ROOT / "snippets" / "monitoring" / "envoy-proxy-access-log.yaml"
 

@@ -10,10 +10,10 @@ from collections import defaultdict
 
 import pytest
 
-from guidetools import checks
-from guidetools.blocks import collect
-from guidetools.routing import route
-from guidetools.validator.lints import lint_objects
+from mtls_guide import checks
+from mtls_guide.blocks import collect
+from mtls_guide.routing import route
+from mtls_guide.validator.lints import lint_objects
 
 CREATED_ELSEWHERE = {
     "Secret gateway/secure-example-com-tls": "made by `kubectl create secret tls` on docs/certificates.md",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from guidetools.blocks import ROOT
-from guidetools.pinned import asset_pins, crd_pins
+from mtls_guide.blocks import ROOT
+from mtls_guide.pinned import asset_pins, crd_pins
 
 NAMES = {
     "gateway-api": "Gateway API",

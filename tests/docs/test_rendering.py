@@ -15,7 +15,7 @@ import markdown
 import pytest
 from mkdocs.config import load_config
 
-from guidetools.blocks import DOCS, ROOT, blocks_in, display_path, pages
+from mtls_guide.blocks import DOCS, ROOT, blocks_in, display_path, pages
 
 _PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")

@@ -7,19 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-import mtls_certs as mc
 import pytest
 from cryptography import x509
 
-from guidetools import checks
-from guidetools.blocks import ROOT
-from guidetools.shellrun import Ran, executable_blocks, run_blocks
+from mtls_guide import checks
+from mtls_guide import mtls_certs as mc
+from mtls_guide.paths import CERT_TOOL
+from mtls_guide.shellrun import Ran, executable_blocks, run_blocks
 
 
 @pytest.fixture(scope="module")
 def page_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Ran], bytes]:
     workdir = tmp_path_factory.mktemp("rotation-page")
-    shutil.copy(ROOT / "scripts" / "mtls_certs.py", workdir)
+    shutil.copy(CERT_TOOL, workdir)
     subprocess.run(
         [sys.executable, "mtls_certs.py", "init", "demo", "--dns", "secure.example.com", "--client-cn", "client-a"],
         cwd=workdir, check=True, capture_output=True,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from guidetools.blocks import ROOT
+from mtls_guide.paths import CERT_TOOL, ROOT
+from mtls_guide.site import build
 
 # <link rel=...> values that make the browser fetch the href.
 FETCHING_RELS = {"stylesheet", "preload", "modulepreload", "icon", "manifest", "prefetch"}
@@ -35,15 +33,7 @@ class ResourceFinder(HTMLParser):
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    result = build(out)
     assert result.returncode == 0, result.stderr
     assert "WARNING" not in result.stderr, result.stderr
     return out
@@ -90,9 +80,7 @@ def test_resource_finder_sees_external_urls() -> None:
 def test_downloads_are_served(built_site: Path) -> None:
     import zipfile
 
-    assert (built_site / "downloads" / "mtls_certs.py").read_bytes() == (
-        ROOT / "scripts" / "mtls_certs.py"
-    ).read_bytes()
+    assert (built_site / "downloads" / "mtls_certs.py").read_bytes() == (CERT_TOOL).read_bytes()
     with zipfile.ZipFile(built_site / "downloads" / "examples.zip") as archive:
         names = {n.removeprefix("mtls-guide-examples/") for n in archive.namelist()}
     snippets = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guidetools.blocks import ROOT, SNIPPETS, collect
+from mtls_guide.blocks import ROOT, SNIPPETS, collect
 
 
 def included_files() -> set[str]:

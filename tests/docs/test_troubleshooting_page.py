@@ -11,13 +11,13 @@ import re
 import subprocess
 from pathlib import Path
 
-import mtls_certs as mc
 import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from guidetools.blocks import ROOT
-from guidetools.checks import validator
-from guidetools.lab.runner import Lab
+from mtls_guide import mtls_certs as mc
+from mtls_guide.blocks import ROOT
+from mtls_guide.checks import validator
+from mtls_guide.lab.runner import Lab
 
 PAGE = ROOT / "docs" / "troubleshooting.md"
 FIXTURES = ROOT / "tests" / "fixtures" / "manifests" / "invalid"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from guidetools.blocks import ROOT, collect
-from guidetools.routing import route
+from mtls_guide.blocks import ROOT, collect
+from mtls_guide.routing import route
 
 # The only kind on the site without a public CRD (AKS Application Gateway for Containers).
 EXPECTED = {"snippets/implementations/aks-frontend-tls-policy.yaml"}

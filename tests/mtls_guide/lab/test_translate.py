@@ -1,0 +1,58 @@
+"""Manifests the lab cannot reproduce stop it with a message that names what it cannot do."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mtls_guide.lab.runner import Lab
+from mtls_guide.lab.translate import LabError
+
+GATEWAY = "snippets/terminate/gateway.yaml"
+
+
+def write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "extra.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: gateway}\ndata: {ca.crt: x}\n",
+            "the lab cannot map kind ConfigMap",
+        ),
+        (
+            """apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: ClientTrafficPolicy
+metadata: {name: p, namespace: gateway}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: mtls-terminate}]
+  timeout: {http: {requestReceivedTimeout: 5s}}
+""",
+            "ClientTrafficPolicy p: the lab does not map timeout",
+        ),
+        (
+            """apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: tcp, namespace: gateway}
+spec:
+  gatewayClassName: example
+  listeners: [{name: raw, protocol: TCP, port: 5432}]
+""",
+            "listener raw: the lab maps HTTPS (Terminate) and TLS (Passthrough) listeners only",
+        ),
+        (
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: bad}\nspec: {}\n",
+            "the manifests are not valid",
+        ),
+    ],
+    ids=["built-in-kind", "policy-field", "tcp-listener", "invalid-manifest"],
+)
+def test_unmappable_manifests_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(LabError, match=re.escape(message)):
+        Lab(tmp_path, (GATEWAY, write(tmp_path, text)))

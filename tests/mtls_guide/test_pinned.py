@@ -1,0 +1,72 @@
+"""Pinned CRDs: the lock is complete, every file verifies, and problems name the file."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mtls_guide import pinned
+from mtls_guide.paths import ROOT
+from mtls_guide.pinned import PinError, crd_pins, read_crd
+
+REQUIRED = {
+    ("gateway-api", "v1.6.1", "standard"),
+    ("gateway-api", "v1.6.1", "experimental"),
+    ("envoy-gateway", "v1.9.0", "all"),
+    ("cert-manager", "v1.21.1", "all"),
+    ("trust-manager", "v0.24.0", "all"),
+    ("aws-load-balancer-controller", "v3.5.0", "all"),
+}
+
+
+def test_lock_names_every_required_project() -> None:
+    assert {(p.project, p.version, p.channel) for p in crd_pins()} >= REQUIRED
+
+
+def test_lock_entries_point_at_the_tag() -> None:
+    for pin in crd_pins():
+        assert pin.url.startswith("https://raw.githubusercontent.com/"), pin.url
+        assert f"/{pin.version}/" in pin.url, pin.url
+        assert len(pin.sha256) == 64
+
+
+@pytest.mark.parametrize("pin", crd_pins(), ids=lambda p: p.path)
+def test_pinned_crd_is_present_and_verified(pin: pinned.CrdPin) -> None:
+    # Fails (never skips) with the file's name and how to fetch it.
+    assert b"CustomResourceDefinition" in read_crd(pin)
+
+
+def mirror_with(tmp_path: Path, content: bytes | None) -> pinned.CrdPin:
+    pin = crd_pins()[0]
+    if content is not None:
+        target = tmp_path / pin.path
+        target.parent.mkdir(parents=True)
+        target.write_bytes(content)
+    return pin
+
+
+def test_missing_crd_names_file_and_remedy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRDS_MIRROR", str(tmp_path))
+    pin = mirror_with(tmp_path, None)
+    with pytest.raises(PinError, match=rf"{pin.path}: missing from CRDS_MIRROR=.*nox -s schemas"):
+        read_crd(pin)
+
+
+def test_mismatching_crd_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRDS_MIRROR", str(tmp_path))
+    pin = mirror_with(tmp_path, b"kind: CustomResourceDefinition\n# edited\n")
+    with pytest.raises(PinError, match=rf"{pin.path}: sha256 mismatch .*expected {pin.sha256}"):
+        read_crd(pin)
+
+
+def test_no_crd_is_committed() -> None:
+    tracked = subprocess.run(
+        ["git", "grep", "-l", "^kind: CustomResourceDefinition"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tracked.stdout == ""
