@@ -51,6 +51,23 @@ def decode_error(spec: Obj) -> str | None:
     return None
 
 
+DEPRECATED_EAB_KEY_ALGORITHM = (
+    "ACME issuer spec field 'externalAccount.keyAlgorithm' is deprecated. "
+    "The value of this field will be ignored."
+)
+
+
+def issuer_warnings(spec: Obj) -> list[str]:
+    """The webhook's warnings (kubectl prints them as ``Warning: ...``): only for ACME."""
+    first = next((f for f in ISSUER_TYPES if spec.get(f) is not None), None)
+    return acme_warnings(as_obj(spec.get("acme"))) if first == "acme" else []
+
+
+def acme_warnings(acme: Obj) -> list[str]:
+    binding = as_obj(acme.get("externalAccountBinding"))
+    return [DEPRECATED_EAB_KEY_ALGORITHM] if binding.get("keyAlgorithm") else []
+
+
 def validate_issuer(obj: Obj) -> list[FieldError]:
     """ValidateIssuer and ValidateClusterIssuer (create and update are the same)."""
     return issuer_config(as_obj(obj.get("spec")), ("spec",))
