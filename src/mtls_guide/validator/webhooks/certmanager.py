@@ -3,7 +3,9 @@
 cert-manager v1.21.1 registers a validating webhook for its ``cert-manager.io``
 kinds. The API server calls it on create and update only after the object has
 passed the CRD's own validation (schema and CEL), and passes its message on as
-``admission webhook "webhook.cert-manager.io" denied the request: ...``.
+``admission webhook "webhook.cert-manager.io" denied the request: ...``; the
+message is the field errors' aggregate (``[a, b]`` when there are several), of
+which the validator prints one line per error.
 The webhook first decodes the object into Go types: a duration Go cannot parse
 is refused with Go's own message, before any rule runs.
 """
@@ -35,4 +37,8 @@ def review(obj: Obj) -> list[FieldError]:
     problem = decode(spec if isinstance(spec, dict) else {})
     if problem:
         return [WebhookError((), "Decode", problem, webhook=NAME)]
-    return [WebhookError(e.path, e.type, e.detail, webhook=NAME) for e in validate(obj)]
+    # The webhook answers errs.ToAggregate(), which drops repeated messages.
+    unique: dict[str, FieldError] = {}
+    for error in validate(obj):
+        unique.setdefault(f"{error.field}: {error.detail}", error)
+    return [WebhookError(e.path, e.type, e.detail, webhook=NAME) for e in unique.values()]
