@@ -2,7 +2,8 @@
 
 With UPSTREAM_TESTS set (.ci/run sets it to ../shared/upstream-tests), every
 cert-manager file that MANIFEST.txt lists must have the sha256 it records, and
-the fixtures must cover each test file they name. Unset: one named skip.
+the fixtures must hold exactly the cases of each test file they name. Unset: one
+named skip.
 """
 
 from __future__ import annotations
@@ -47,8 +48,12 @@ def test_upstream_files_match_the_manifest() -> None:
     changed = changed_files(root, entries)
     assert changed == [], f"not the pinned upstream files: {changed}"
     for fixture in FIXTURES.glob("*.yaml"):
-        source = yaml.safe_load(fixture.read_text())["source"]
-        assert f"cert-manager/v1.21.1/{source}" in entries, f"{fixture.name}: {source} not pinned"
+        data = yaml.safe_load(fixture.read_text())
+        source = f"cert-manager/v1.21.1/{data['source']}"
+        assert source in entries, f"{fixture.name}: {data['source']} not pinned"
+        # every case of the upstream tables has its fixture, and no fixture is invented
+        cases = upstream_case_names((root / source).read_text())
+        assert {c["case"] for c in data["cases"]} == cases, fixture.name
 
 
 def test_an_altered_file_is_reported(tmp_path: Path) -> None:
@@ -59,3 +64,21 @@ def test_an_altered_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "MANIFEST.txt").write_text(f"{digest}  {path}\n{'0' * 64}  {PREFIX}issuer.go\n")
     entries = manifest_entries(tmp_path)
     assert changed_files(tmp_path, entries) == [PREFIX + "issuer.go"]
+
+
+# A case of a table-driven test: a map entry `"name": {` or a slice entry's `name: "...",`.
+CASE_NAME = re.compile(r'^\t+(?:"((?:[^"\\]|\\.)*)": +\{|name: +"((?:[^"\\]|\\.)*)",)$', re.M)
+
+
+def upstream_case_names(go_source: str) -> set[str]:
+    names = set()
+    for mapped, listed in CASE_NAME.findall(go_source):
+        raw = mapped or listed
+        names.add(raw.encode().decode("unicode_escape") if "\\" in raw else raw)
+    return names
+
+
+def test_case_names_are_read_from_both_table_styles() -> None:
+    source = '\tscenarios := map[string]struct{}{\n\t\t"a map case": {\n\t\t},\n\t}\n'
+    source += '\ttests := []struct{}{\n\t\t{\n\t\t\tname: "a listed case",\n\t\t},\n\t}\n'
+    assert upstream_case_names(source) == {"a map case", "a listed case"}
