@@ -47,33 +47,14 @@ SIGNATURE_ALGORITHMS = {
     "ECDSA": ["ECDSAWithSHA256", "ECDSAWithSHA384", "ECDSAWithSHA512"],
     "Ed25519": ["PureEd25519"],
 }
-KEY_USAGES = frozenset(
-    {
-        "signing",
-        "digital signature",
-        "content commitment",
-        "key encipherment",
-        "key agreement",
-        "data encipherment",
-        "cert sign",
-        "crl sign",
-        "encipher only",
-        "decipher only",
-        "any",
-        "server auth",
-        "client auth",
-        "code signing",
-        "email protection",
-        "s/mime",
-        "ipsec end system",
-        "ipsec tunnel",
-        "ipsec user",
-        "timestamping",
-        "ocsp signing",
-        "microsoft sgc",
-        "netscape sgc",
-    }
-)  # fmt: skip  (util.KeyUsageType and util.ExtKeyUsageType together)
+# util.KeyUsageType and util.ExtKeyUsageType together: the usages cert-manager knows.
+KEY_USAGES = frozenset([
+    "signing", "digital signature", "content commitment", "key encipherment", "key agreement",
+    "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any",
+    "server auth", "client auth", "code signing", "email protection", "s/mime",
+    "ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing",
+    "microsoft sgc", "netscape sgc",
+])  # fmt: skip
 SUBJECT_LISTS = (
     "organizations", "countries", "organizationalUnits", "localities", "provinces",
     "streetAddresses", "postalCodes",

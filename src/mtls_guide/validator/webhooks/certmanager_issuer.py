@@ -32,6 +32,10 @@ from mtls_guide.validator.webhooks.gotime import DurationError, parse_duration
 
 ISSUER_TYPES = ("acme", "ca", "selfSigned", "vault", "venafi")
 SERVICE_TYPES = ("", "ClusterIP", "NodePort")
+DEPRECATED_EAB_KEY_ALGORITHM = (  # warnings.go
+    "ACME issuer spec field 'externalAccount.keyAlgorithm' is deprecated. "
+    "The value of this field will be ignored."
+)
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----", re.S)
 
 
@@ -49,12 +53,6 @@ def decode_error(spec: Obj) -> str | None:
             except DurationError as exc:
                 return str(exc)
     return None
-
-
-DEPRECATED_EAB_KEY_ALGORITHM = (
-    "ACME issuer spec field 'externalAccount.keyAlgorithm' is deprecated. "
-    "The value of this field will be ignored."
-)
 
 
 def issuer_warnings(spec: Obj) -> list[str]:
