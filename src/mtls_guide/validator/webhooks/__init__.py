@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from mtls_guide.validator.errors import FieldError
 from mtls_guide.validator.webhooks import certmanager
-from mtls_guide.validator.webhooks.fielderrors import Obj
 
 
-def admission_errors(obj: Obj) -> list[FieldError]:
+def admission_errors(obj: object) -> list[FieldError]:
+    if not isinstance(obj, dict):
+        return []
     api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
     if certmanager.handles(api_version, kind):
         return certmanager.review(obj)
