@@ -22,6 +22,7 @@ from mtls_guide.validator.schema import (
     check_value,
     unknown_fields,
 )
+from mtls_guide.validator.webhooks import admission_errors
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,14 @@ class Problem:
     field: str
     message: str
     lint: bool = False
+    webhook: str = ""  # set when an admission webhook refused the object, not the API server
 
     def __str__(self) -> str:
         where = f"{self.field}: " if self.field else ""
         tag = "warning: " if self.lint else ""
-        return f"{self.source}:{self.line}: {tag}{self.subject}: {where}{self.message}"
+        # kubectl prints a webhook's refusal with this prefix before the webhook's own message
+        denied = f'admission webhook "{self.webhook}" denied the request: ' if self.webhook else ""
+        return f"{self.source}:{self.line}: {tag}{self.subject}: {denied}{where}{self.message}"
 
 
 @dataclass
@@ -179,7 +183,14 @@ class Validator:
         subject = subject_of(obj)
         errors, value = self._field_errors(obj, doc, base)
         problems = [
-            Problem(source, doc.line_of(base + (e.path or ())), subject, _field_of(e), e.detail)
+            Problem(
+                source,
+                doc.line_of(base + (e.path or ())),
+                subject,
+                _field_of(e),
+                e.detail,
+                webhook=getattr(e, "webhook", ""),
+            )
             for e in errors
         ]
         return CheckedObject(source, line, value, problems, doc, base)
@@ -213,6 +224,10 @@ class Validator:
             errors.append(invalid(None, '"null"', NOT_CHECKED))
         else:
             errors += check_rules(value, crd.schema)[1]
+        # Validating admission webhooks (webhooks/): the API server calls them only after its own
+        # validation passed (registry BeforeCreate, then the admission chain), so never with errors.
+        if not errors:
+            errors += admission_errors(value)
         return errors, value
 
     def _builtin_errors(self, obj: dict) -> list[FieldError]:
