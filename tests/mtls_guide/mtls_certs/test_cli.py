@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography import x509
 
 from mtls_guide import mtls_certs as mc
-from tests.mtls_guide.mtls_certs.support import HOST, cli, write_encrypted_ca
+from mtls_guide.paths import CERT_TOOL
+from tests.mtls_guide.mtls_certs.support import HOST, cli, run_main, write_encrypted_ca
 
 # --- the command line ------------------------------------------------------------------------------
 
@@ -138,3 +144,97 @@ def test_every_subcommand_has_help() -> None:
     ):
         result = cli(command, "--help")
         assert result.returncode == 0 and "usage:" in result.stdout
+
+
+# --- Kubernetes output: written by a library, names checked ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("k8s") / "pki"
+    assert mc.main(["init", str(folder), "--dns", HOST]) == 0
+    assert mc.main(["crl", str(folder)]) == 0
+    return folder
+
+
+@pytest.mark.parametrize("namespace", ["on", "yes", "null", "0755", "true", "1e3"])
+def test_k8s_values_stay_strings_for_any_yaml_reader(
+    pki: Path, capsys: pytest.CaptureFixture[str], namespace: str
+) -> None:
+    code, out, err = run_main(["k8s", str(pki), "--namespace", namespace, "--crl"], capsys)
+    assert code == 0, err
+    for loaded in (list(yaml.safe_load_all(out)), [json.loads(d) for d in out.split("\n---\n")]):
+        assert [d["metadata"]["namespace"] for d in loaded] == [namespace] * 3
+
+
+def test_k8s_objects_carry_the_files(pki: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(["k8s", str(pki), "--crl"], capsys)
+    secret, configmap, crl = yaml.safe_load_all(out)
+    assert code == 0 and secret["type"] == "kubernetes.io/tls"
+    assert base64.b64decode(secret["data"]["tls.key"]) == (pki / "server.key").read_bytes()
+    assert base64.b64decode(secret["data"]["tls.crt"]) == (pki / "server.crt").read_bytes()
+    assert configmap["data"] == {"ca.crt": (pki / "ca.crt").read_text()}
+    assert (configmap["metadata"]["name"], crl["metadata"]["name"]) == (
+        "client-ca",
+        "client-ca-crl",
+    )
+    assert crl["data"] == {"ca.crl": (pki / "ca.crl").read_text()}
+
+
+# --- bundles are read whole ---------------------------------------------------------------------------
+
+
+def test_inspect_shows_every_certificate_of_a_bundle_and_verifies_against_any(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = str(tmp_path)
+    assert mc.main(["init", d, "--dns", HOST]) == 0
+    assert mc.main(["rotate-ca", d]) == 0
+    assert (
+        mc.main(["client", d, "--dns", "n.example.com", "--name", "next", "--ca", "ca-next"]) == 0
+    )
+    capsys.readouterr()
+    code, out, err = run_main(
+        ["inspect", "--ca", f"{d}/ca-bundle.crt", f"{d}/next.crt", f"{d}/client.crt"], capsys
+    )
+    assert code == 0 and out.count("no problems found") == 2, out + err
+    code, out, _ = run_main(["inspect", f"{d}/ca-bundle.crt"], capsys)
+    assert (
+        code == 0
+        and f"{d}/ca-bundle.crt [1 of 2]:" in out
+        and f"{d}/ca-bundle.crt [2 of 2]:" in out
+    )
+    assert "CN=mTLS example CA (next)" in out
+    code, out, _ = run_main(["inspect", "--ca", f"{d}/ca-next.crt", f"{d}/client.crt"], capsys)
+    assert code == 1 and "does not verify against" in out
+
+
+# --- the downloaded file needs only cryptography ---------------------------------------------------
+
+ONLY_CRYPTOGRAPHY = """
+import importlib.abc, runpy, sys
+allowed = set(sys.stdlib_module_names) | {"cryptography", "_cffi_backend", "cffi", "__main__"}
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] not in allowed:
+            raise ImportError(f"the tool imported {name}")
+sys.meta_path.insert(0, Refuse())
+sys.argv = ["mtls_certs.py", *sys.argv[2:]]
+runpy.run_path(TOOL, run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["init", "{d}", "--dns", HOST], ["k8s", "{d}"], ["inspect", "{d}/client.crt"]],
+    ids=["help", "init", "k8s", "inspect"],
+)
+def test_the_tool_imports_only_the_stdlib_and_cryptography(tmp_path: Path, argv: list[str]) -> None:
+    if argv[0] != "init" and argv[0] != "--help":
+        assert mc.main(["init", str(tmp_path), "--dns", HOST]) == 0
+    code = ONLY_CRYPTOGRAPHY.replace("TOOL", repr(str(CERT_TOOL)))
+    args = [a.format(d=tmp_path) for a in argv]
+    result = subprocess.run(
+        [sys.executable, "-c", code, "-", *args], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
