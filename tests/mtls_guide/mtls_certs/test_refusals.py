@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
 from mtls_guide import mtls_certs as mc
+from mtls_guide.paths import ROOT
 from tests.mtls_guide.mtls_certs.support import (
     HOST,
     cli,
@@ -39,7 +41,7 @@ def _ca_flags(**usage: bool) -> list[tuple[x509.ExtensionType, bool]]:
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace holding one PKI and each broken input the cases point at."""
     ws = tmp_path_factory.mktemp("refusals")
-    pki = ws / "pki"
+    pki = ws / "demo"
     assert mc.main(["init", str(pki), "--dns", HOST]) == 0
     other = mc.make_ca("other CA")
     (pki / "ca-bundle.crt").write_bytes((pki / "ca.crt").read_bytes() + other.cert_pem())
@@ -88,8 +90,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ws
 
 
-LEAF = ["client", "{ws}/pki", "--dns", "a.example.com"]
-K8S = ["k8s", "{ws}/pki"]
+LEAF = ["client", "{ws}/demo", "--dns", "a.example.com"]
+K8S = ["k8s", "{ws}/demo"]
 CASES: list[tuple[str, list[str], int, str]] = [
     # File stems are plain names: nothing lands outside DIR.
     ("name-parent", [*LEAF, "--name", "../escaped"], 2, "not a plain file name"),
@@ -99,13 +101,13 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("name-slash", [*LEAF, "--name", "a/b"], 2, "not a plain file name"),
     ("name-nul", [*LEAF, "--name", "a\0b"], 2, "not a plain file name"),
     ("ca-name-parent", ["ca", "{ws}/new", "--name", "../x"], 2, "not a plain file name"),
-    ("ca-stem-parent", [*LEAF, "--ca", "../pki/ca"], 2, "--ca: "),
-    ("server-stem", [*K8S, "--server", "../pki/server"], 2, "--server: "),
+    ("ca-stem-parent", [*LEAF, "--ca", "../demo/ca"], 2, "--ca: "),
+    ("server-stem", [*K8S, "--server", "../demo/server"], 2, "--server: "),
     # Validity: CRLs, leaves and CAs within bounds; a leaf within its CA.
-    ("crl-days-0", ["crl", "{ws}/pki", "--days", "0"], 2, "CRL validity must be 1 to 366 days"),
-    ("crl-days-negative", ["crl", "{ws}/pki", "--days", "-3"], 2, "1 to 366 days, not -3"),
-    ("crl-days-huge", ["crl", "{ws}/pki", "--days", "99999999999"], 2, "1 to 366 days"),
-    ("crl-days-text", ["crl", "{ws}/pki", "--days", "soon"], 2, "invalid int value"),
+    ("crl-days-0", ["crl", "{ws}/demo", "--days", "0"], 2, "CRL validity must be 1 to 366 days"),
+    ("crl-days-negative", ["crl", "{ws}/demo", "--days", "-3"], 2, "1 to 366 days, not -3"),
+    ("crl-days-huge", ["crl", "{ws}/demo", "--days", "99999999999"], 2, "1 to 366 days"),
+    ("crl-days-text", ["crl", "{ws}/demo", "--days", "soon"], 2, "invalid int value"),
     ("leaf-days-0", [*LEAF, "--days", "0"], 2, "leaf validity must be 1 to 398"),
     ("leaf-days-399", [*LEAF, "--days", "399"], 2, "leaf validity must be 1 to 398"),
     ("ca-days-0", ["ca", "{ws}/new", "--days", "0"], 2, "CA validity must be 1 to 3652"),
@@ -136,27 +138,27 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("leaf-over-ca", [*LEAF, "--name", "ca", "--force"], 1, "is a CA certificate; choose another --name"),
     ("leaf-over-bundle", [*LEAF, "--name", "ca-bundle", "--force"], 1, "is a CA certificate"),
     ("leaf-exists", [*LEAF, "--name", "server"], 1, "exists; refusing to overwrite"),
-    ("ca-exists", ["ca", "{ws}/pki"], 1, "refusing to touch an existing CA"),
-    ("init-exists", ["init", "{ws}/pki", "--dns", HOST], 1, "refusing to touch an existing CA"),
+    ("ca-exists", ["ca", "{ws}/demo"], 1, "refusing to touch an existing CA"),
+    ("init-exists", ["init", "{ws}/demo", "--dns", HOST], 1, "refusing to touch an existing CA"),
     ("init-over-file", ["init", "{ws}/file/sub", "--dns", HOST], 2, "cannot create folder"),
     # Revocation: leaves of this CA only.
-    ("revoke-ca-itself", ["revoke", "{ws}/pki", "{ws}/pki/ca.crt"], 1, "is a CA certificate; revoke leaves only"),
-    ("revoke-stranger", ["revoke", "{ws}/pki", "{ws}/pki/stranger.crt"], 1, "was not issued by"),
-    ("revoke-bundle", ["revoke", "{ws}/pki", "{ws}/pki/ca-bundle.crt"], 2, "holds 2 certificates"),
+    ("revoke-ca-itself", ["revoke", "{ws}/demo", "{ws}/demo/ca.crt"], 1, "is a CA certificate; revoke leaves only"),
+    ("revoke-stranger", ["revoke", "{ws}/demo", "{ws}/demo/stranger.crt"], 1, "was not issued by"),
+    ("revoke-bundle", ["revoke", "{ws}/demo", "{ws}/demo/ca-bundle.crt"], 2, "holds 2 certificates"),
     # Passphrases: say what is wrong.
     ("passphrase-missing", ["client", "{ws}/enc", "--dns", "a.example.com"], 2, "is encrypted; pass --passphrase-file"),
     ("passphrase-empty", ["client", "{ws}/enc", "--dns", "a.example.com", "--passphrase-file", "{ws}/pass-empty"], 2, "passphrase file is empty"),
     ("passphrase-wrong", ["client", "{ws}/enc", "--dns", "a.example.com", "--passphrase-file", "{ws}/pass-wrong"], 2, "wrong passphrase"),
     ("passphrase-unneeded", [*LEAF, "--passphrase-file", "{ws}/pass-good"], 2, "is not encrypted; drop --passphrase-file"),
     ("passphrase-no-file", [*LEAF, "--passphrase-file", "{ws}/nothing"], 2, "no such file"),
-    ("passphrase-folder", [*LEAF, "--passphrase-file", "{ws}/pki"], 2, "is a folder"),
+    ("passphrase-folder", [*LEAF, "--passphrase-file", "{ws}/demo"], 2, "is a folder"),
     # Files that are not certificates.
-    ("inspect-folder", ["inspect", "{ws}/pki"], 2, "is a folder, not a certificate"),
+    ("inspect-folder", ["inspect", "{ws}/demo"], 2, "is a folder, not a certificate"),
     ("inspect-missing", ["inspect", "{ws}/nothing.crt"], 2, "no such file"),
     ("inspect-not-pem", ["inspect", "{ws}/not-pem.crt"], 2, "not a PEM certificate"),
     ("inspect-fifo", ["inspect", "{ws}/fifo"], 2, "not a regular file"),
     ("inspect-huge", ["inspect", "{ws}/big.crt"], 2, "larger than 4 MiB"),
-    ("inspect-ca-folder", ["inspect", "--ca", "{ws}/pki", "{ws}/pki/client.crt"], 2, "is a folder"),
+    ("inspect-ca-folder", ["inspect", "--ca", "{ws}/demo", "{ws}/demo/client.crt"], 2, "is a folder"),
     ("revoked-json-corrupt", ["crl", "{ws}/corrupt"], 2, "not a revocation record"),
     ("revoked-json-nested", ["crl", "{ws}/nested"], 2, "not a revocation record"),
     ("revoked-json-entry", ["crl", "{ws}/badentry"], 2, "not a revocation record"),
@@ -170,7 +172,7 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("k8s-no-crl", [*K8S, "--crl"], 2, "no CRL yet"),
     ("k8s-encrypted-key", ["k8s", "{ws}/k8s-enc"], 2, "needs it plain"),
     ("k8s-key-mismatch", ["k8s", "{ws}/k8s-pair"], 2, "does not belong to the server certificate"),
-    ("unknown-command", ["sign", "{ws}/pki"], 2, "invalid choice"),
+    ("unknown-command", ["sign", "{ws}/demo"], 2, "invalid choice"),
 ]  # fmt: skip
 
 
@@ -217,3 +219,33 @@ def test_leaf_fitting_its_ca_is_issued(
         ["client", str(tmp_path), "--dns", "a.example.com", "--days", "9"], capsys
     )
     assert code == 0, err
+
+
+def page_refusals() -> list[tuple[str, int]]:
+    """The examples and exit codes of the certificates page's "What the script refuses" table."""
+    page = (ROOT / "docs" / "certificates.md").read_text()
+    section = page.split("## What the script refuses", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("|").split(" | ") for line in section.splitlines() if line.startswith("| ")]
+    return [(row[1].strip("`"), int(row[2])) for row in rows[2:]]  # after header and rule
+
+
+def test_the_page_lists_the_refusals() -> None:
+    assert len(page_refusals()) >= 8
+
+
+@pytest.mark.parametrize(("command", "code"), page_refusals())
+def test_page_refusal_runs_as_shown(
+    ws: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    code: int,
+) -> None:
+    """Each example on the page, run in a folder holding `demo/`: the exit code it shows, one line."""
+    program, *argv = shlex.split(command)
+    assert program == "python3" and argv[0] == "mtls_certs.py"
+    monkeypatch.chdir(ws)
+    before = snapshot(ws)
+    got, _, err = run_main(argv[1:], capsys)
+    assert got == code and len(err.strip().splitlines()) == 1, err
+    assert snapshot(ws) == before
