@@ -300,6 +300,24 @@ def check_leaf_fits_ca(ca: x509.Certificate, start: dt.datetime, end: dt.datetim
         )
 
 
+def check_leaf_target(directory: Path, name: str, ca_name: str) -> None:
+    """A leaf must not take a CA's file names, not even with --force."""
+    target = directory / f"{name}.crt"
+    if name == ca_name or (target.is_file() and any(is_ca(c) for c in read_certs(target))):
+        raise Refused(f"{target} is a CA certificate; choose another --name for the leaf")
+
+
+def check_revocable(cert: x509.Certificate, label: str, ca: Issued, ca_label: str) -> None:
+    """Only leaves of this CA go into its CRL; a CA listing its own serial breaks its chains."""
+    if is_ca(cert):
+        raise Refused(
+            f"{label} is a CA certificate; revoke leaves only (to stop trusting a CA,"
+            " rotate it and drop it from the bundle)"
+        )
+    if cert.issuer != ca.cert.subject or not _signed_by(cert, ca.cert):
+        raise Refused(f"{label} was not issued by {ca_label}")
+
+
 # --- certificates -------------------------------------------------------------------------------
 
 
@@ -794,6 +812,8 @@ def _write_named(path: Path, data: bytes, mode: int, replace: bool) -> None:
             _move_over(temp, path)
         else:
             _link_new(str(temp), path)
+    except FileNotFoundError:  # another run took it for a dead run's (a PID from elsewhere)
+        raise Refused(f"{temp} vanished while writing {path}; run the command again") from None
     finally:
         if os.path.lexists(temp):
             os.unlink(temp)
@@ -971,18 +991,11 @@ def cmd_leaf(args: argparse.Namespace) -> list[str]:
     directory = Path(args.dir)
     ca = load_ca(directory, args.ca, read_passphrase(args.passphrase_file))
     name = args.name or args.role
-    _refuse_ca_target(directory, name, args.ca)
+    check_leaf_target(directory, name, args.ca)
     names = Names(dns=args.dns, ips=args.ip, uris=args.uri)
     issued = issue_leaf(ca, args.role, names, args.cn, args.days, args.key_type)
     save(directory, name, issued, replace=args.force)
     return [f"wrote {directory}/{name}.crt and {name}.key ({args.role}, from {args.ca}.crt)"]
-
-
-def _refuse_ca_target(directory: Path, name: str, ca_name: str) -> None:
-    """A leaf must not take a CA's file names, not even with --force."""
-    target = directory / f"{name}.crt"
-    if name == ca_name or (target.is_file() and any(is_ca(c) for c in read_certs(target))):
-        raise Refused(f"{target} is a CA certificate; choose another --name for the leaf")
 
 
 def cmd_rotate_ca(args: argparse.Namespace) -> list[str]:
@@ -1004,13 +1017,7 @@ def cmd_revoke(args: argparse.Namespace) -> list[str]:
     directory = Path(args.dir)
     ca = load_ca(directory, args.ca, read_passphrase(args.passphrase_file), crl=True)
     cert = read_cert(Path(args.cert))
-    if is_ca(cert):
-        raise Refused(
-            f"{args.cert} is a CA certificate; revoke leaves only (to stop trusting a CA,"
-            " rotate it and drop it from the bundle)"
-        )
-    if cert.issuer != ca.cert.subject or not _signed_by(cert, ca.cert):
-        raise Refused(f"{args.cert} was not issued by {directory}/{args.ca}.crt")
+    check_revocable(cert, args.cert, ca, f"{directory}/{args.ca}.crt")
     entries = revoked_list(directory, args.ca)
     if cert.serial_number not in {serial for serial, _ in entries}:
         entries.append((cert.serial_number, now_utc().replace(microsecond=0)))

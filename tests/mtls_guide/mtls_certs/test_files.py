@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mtls_guide import mtls_certs as mc
+from mtls_guide.paths import CERT_TOOL
 from tests.mtls_guide.mtls_certs.support import HOST
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
@@ -91,3 +92,23 @@ def test_a_planted_symlink_is_never_followed(tmp_path: Path) -> None:
     (tmp_path / "pki" / "server.key").symlink_to(tmp_path / "elsewhere.key")
     assert mc.main(["init", str(tmp_path / "pki"), "--dns", HOST]) == 1
     assert not (tmp_path / "elsewhere.key").exists()
+
+
+def test_racing_inits_leave_one_consistent_ca(tmp_path: Path) -> None:
+    target = tmp_path / "pki"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, str(CERT_TOOL), "init", str(target), "--dns", HOST],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outcomes = sorted((racer.wait(timeout=120), racer.communicate()[1]) for racer in racers)
+    assert [code for code, _ in outcomes] == [0, 1, 1, 1], outcomes
+    assert all(err.count("\n") == 1 and "refus" in err for _, err in outcomes[1:]), outcomes
+    assert {p.name: p.stat().st_nlink for p in target.iterdir()} == dict.fromkeys(INIT_FILES, 1)
+    ca = mc.load_ca(target)
+    for role in ("server", "client"):
+        mc.verify_chain(mc.read_cert(target / f"{role}.crt"), [ca.cert], role, host=HOST)
