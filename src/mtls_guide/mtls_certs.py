@@ -35,7 +35,8 @@ Files are written with one link each, all at once (an unnamed temporary file
 linked into place on Linux), private keys with mode 0600. An existing CA key is
 never overwritten. Exit status: 0 done; 1 refused (the input is well formed but
 conflicts with what exists: a file exists, the CA cannot sign, a check failed);
-2 bad input (an argument or an input file that cannot work as given).
+2 bad input (an argument or an input file that cannot work as given, or a file
+operation the system refused).
 """
 
 from __future__ import annotations
@@ -303,7 +304,7 @@ def check_leaf_fits_ca(ca: x509.Certificate, start: dt.datetime, end: dt.datetim
 def check_leaf_target(directory: Path, name: str, ca_name: str) -> None:
     """A leaf must not take a CA's file names, not even with --force."""
     target = directory / f"{name}.crt"
-    if name == ca_name or (target.is_file() and any(is_ca(c) for c in read_certs(target))):
+    if name == ca_name or (os.path.isfile(target) and any(is_ca(c) for c in read_certs(target))):
         raise Refused(f"{target} is a CA certificate; choose another --name for the leaf")
 
 
@@ -914,7 +915,7 @@ def load_ca(
 ) -> Issued:
     """The CA ``name`` in ``directory``, refused unless it can sign what is asked (crl: CRLs)."""
     key_path, cert_path = directory / f"{name}.key", directory / f"{name}.crt"
-    if not key_path.exists():
+    if not os.path.lexists(key_path):
         raise UsageError(
             f"{key_path}: no CA key here; create one with `mtls_certs.py ca {directory}`"
         )
@@ -929,7 +930,7 @@ def load_ca(
 
 def revoked_list(directory: Path, name: str) -> list[tuple[int, dt.datetime]]:
     path = directory / f"{name}.revoked.json"
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
     try:
         return [_revocation(entry) for entry in json.loads(read_input(path, "revocation record"))]
@@ -1001,6 +1002,10 @@ def cmd_leaf(args: argparse.Namespace) -> list[str]:
 def cmd_rotate_ca(args: argparse.Namespace) -> list[str]:
     directory = Path(args.dir)
     current = read_certs(directory / "ca.crt")
+    if not all(is_ca(cert) for cert in current):
+        raise Refused(
+            f"{directory / 'ca.crt'} holds a certificate that is not a CA; nothing to rotate"
+        )
     if os.path.lexists(directory / "ca-next.key"):
         raise Refused(f"{directory}/ca-next.key exists; a rotation is already under way")
     new = make_ca(args.cn, args.days, args.key_type)
@@ -1066,7 +1071,7 @@ def cmd_k8s(args: argparse.Namespace) -> list[str]:
     ]
     if args.crl:
         crl = directory / f"{args.ca}.crl"
-        if not crl.exists():
+        if not os.path.lexists(crl):
             raise UsageError(f"{crl}: no CRL yet; run `mtls_certs.py crl {directory}`")
         text = read_input(crl, "CRL")
         try:
@@ -1373,6 +1378,9 @@ def main(argv: list[str] | None = None) -> int:
     except Refused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # what the rules cannot foresee: a name too long, a full disk, ...
+        print(f"error: {exc.filename or 'file system'}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -140,6 +140,9 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("leaf-exists", [*LEAF, "--name", "server"], 1, "exists; refusing to overwrite"),
     ("ca-exists", ["ca", "{ws}/demo"], 1, "refusing to touch an existing CA"),
     ("init-exists", ["init", "{ws}/demo", "--dns", HOST], 1, "refusing to touch an existing CA"),
+    ("rotate-not-ca", ["rotate-ca", "{ws}/notca"], 1, "is not a CA; nothing to rotate"),
+    ("dir-too-long", ["client", "{ws}/" + "d" * 5000, "--dns", "a.example.com"], 2, "ddddd"),
+    ("new-dir-too-long", ["ca", "{ws}/" + "d" * 5000], 2, "File name too long"),
     ("init-over-file", ["init", "{ws}/file/sub", "--dns", HOST], 2, "cannot create folder"),
     # Revocation: leaves of this CA only.
     ("revoke-ca-itself", ["revoke", "{ws}/demo", "{ws}/demo/ca.crt"], 1, "is a CA certificate; revoke leaves only"),
