@@ -13,7 +13,7 @@ import yaml
 from cryptography import x509
 
 from mtls_guide import mtls_certs as mc
-from mtls_guide.paths import CERT_TOOL
+from mtls_guide.paths import CERT_TOOL, ROOT
 from tests.mtls_guide.mtls_certs.support import HOST, cli, run_main, write_encrypted_ca
 
 # --- the command line ------------------------------------------------------------------------------
@@ -231,3 +231,18 @@ def test_the_tool_imports_only_the_stdlib_and_cryptography(tmp_path: Path, argv:
         [sys.executable, "-c", code, "-", *args], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "launcher",
+    [[sys.executable, str(ROOT / "scripts" / "mtls_certs.py")], [str(Path(sys.executable).with_name("mtls-certs"))]],
+    ids=["scripts-wrapper", "console-script"],
+)  # fmt: skip
+def test_other_launchers_pass_help_and_exit_codes_through(launcher: list[str]) -> None:
+    """The path the pages use and the installed command behave like the file itself."""
+    helped = subprocess.run([*launcher, "--help"], capture_output=True, text=True, check=False)
+    assert helped.returncode == 0 and "usage: mtls_certs.py" in helped.stdout
+    refused = subprocess.run(
+        [*launcher, "crl", "demo", "--days", "0"], capture_output=True, text=True, check=False
+    )
+    assert (refused.returncode, refused.stderr.count("\n")) == (2, 1), refused.stderr
