@@ -77,12 +77,13 @@ from cryptography.x509.oid import (
 CA_DAYS, CA_DAYS_MAX = 3650, 3652  # ten years, leap days included
 LEAF_DAYS, LEAF_DAYS_MAX = 90, 398  # 398: the CA/Browser Forum ceiling for leaves
 # A CRL past its nextUpdate makes openssl and Envoy refuse every client, so 0 is refused;
-# beyond a year a forgotten refresh would hide revocations that never reach the gateway.
+# beyond a year, a stale CRL that misses newer revocations would still be accepted that long.
 CRL_DAYS, CRL_DAYS_MAX = 7, 366
 # Start validity a little in the past so a peer whose clock lags still accepts a new certificate.
 BACKDATE = dt.timedelta(minutes=5)
 LEAF_KEY_TYPES = ("ecdsa", "rsa")
-# EdDSA signs without a separate hash; a CA may use it (openssl and Envoy verify such chains).
+# EdDSA signs without a separate hash. A CA may use it: openssl verifies such chains, verifiers
+# that follow the Web PKI rules (cryptography's) refuse them, and `inspect` says so.
 CA_KEY_TYPES = (*LEAF_KEY_TYPES, "ed25519", "ed448")
 KEY_TYPES = CA_KEY_TYPES
 RSA_BITS = 3072
