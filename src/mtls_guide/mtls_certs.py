@@ -17,8 +17,8 @@ Subcommands (each has --help):
   inspect FILE...        explain certificates (every one in a bundle) and flag mTLS mistakes
 
 Profile (RFC 5280, checked by cryptography's verifier and `openssl verify`):
-ECDSA P-256 keys (RSA 3072 with --key-type rsa; a CA may also be Ed25519 or
-Ed448), SHA-256, random serials. CA: critical CA:TRUE with pathlen 0, critical
+ECDSA P-256 keys (RSA 3072 with --key-type rsa; a CA may also be Ed25519),
+SHA-256, random serials. CA: critical CA:TRUE with pathlen 0, critical
 keyCertSign and cRLSign, at most 10 years. Leaves: 90 days by default and at
 most 398, never past their CA's end, critical CA:FALSE, critical
 digitalSignature, a SAN always, one non-critical EKU (serverAuth or
@@ -28,8 +28,9 @@ Refused: file names (--name, --ca, --server) that are not plain names; DNS
 names that are IP addresses (use --ip); validity out of bounds (CA 1-3652
 days, leaf 1-398, CRL 1-366) or a leaf outliving its CA; signing with a
 certificate that is not a CA (basicConstraints CA:TRUE, keyUsage keyCertSign,
-cRLSign for CRLs) or whose key does not match; revoking a CA certificate;
-Kubernetes names that are not DNS-1123 names.
+cRLSign for CRLs) or whose key does not match, or an Ed448 CA key (Envoy cannot
+verify Ed448); revoking a CA certificate; Kubernetes names that are not DNS-1123
+names.
 
 Files are written with one link each, all at once (an unnamed temporary file
 linked into place on Linux), private keys with mode 0600. An existing CA key is
@@ -82,10 +83,11 @@ CRL_DAYS, CRL_DAYS_MAX = 7, 366
 # Start validity a little in the past so a peer whose clock lags still accepts a new certificate.
 BACKDATE = dt.timedelta(minutes=5)
 LEAF_KEY_TYPES = ("ecdsa", "rsa")
-# EdDSA signs without a separate hash. A CA may use it: openssl verifies such chains, verifiers
-# that follow the Web PKI rules (cryptography's) refuse them, and `inspect` says so.
-CA_KEY_TYPES = (*LEAF_KEY_TYPES, "ed25519", "ed448")
-KEY_TYPES = CA_KEY_TYPES
+# EdDSA signs without a separate hash. An Ed25519 CA works: openssl and Envoy 1.40 verify its
+# chains (verifiers that follow the Web PKI rules, cryptography's, refuse them; `inspect` says
+# so). Ed448 is made by the library for the tests only: Envoy (BoringSSL) cannot verify it.
+CA_KEY_TYPES = (*LEAF_KEY_TYPES, "ed25519")
+KEY_TYPES = (*CA_KEY_TYPES, "ed448")
 RSA_BITS = 3072
 ROLES = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
 # The largest certificate, key, passphrase or revocation file read: a bundle of every public
@@ -287,6 +289,15 @@ def check_signing_ca(cert: x509.Certificate, label: str, crl: bool = False) -> N
         raise Refused(f"{label} expired on {cert.not_valid_after_utc:%Y-%m-%d}; rotate the CA")
     if cert.not_valid_before_utc > now:
         raise Refused(f"{label} is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+
+
+def check_ca_key(key: SigningKey, label: str) -> None:
+    """Refuse a CA key whose signatures the guide's gateway cannot verify."""
+    if isinstance(key, ed448.Ed448PrivateKey):
+        raise UsageError(
+            f"{label} is an Ed448 key: Envoy (BoringSSL) cannot verify what it signs;"
+            " use an ECDSA, RSA or Ed25519 CA"
+        )
 
 
 def check_leaf_fits_ca(ca: x509.Certificate, start: dt.datetime, end: dt.datetime) -> None:
@@ -545,7 +556,8 @@ def is_ca(cert: x509.Certificate) -> bool:
     return bool(basic and basic.value.ca)
 
 
-_EDDSA = {SignatureAlgorithmOID.ED25519, SignatureAlgorithmOID.ED448}
+ED448 = SignatureAlgorithmOID.ED448
+_EDDSA = {SignatureAlgorithmOID.ED25519, ED448}
 _EDDSA_KEYS = (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
 
 
@@ -572,6 +584,8 @@ def findings(
     ):
         error("weak signature hash; re-sign with SHA-256")
     key = cert.public_key()
+    if isinstance(key, ed448.Ed448PublicKey) or cert.signature_algorithm_oid == ED448:
+        error("Ed448 key or signature: Envoy (BoringSSL) cannot verify it; use ECDSA or Ed25519")
     if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
         error(f"RSA key of {key.key_size} bits; use at least 2048 (3072 recommended)")
     basic = _ext(cert, x509.BasicConstraints)
@@ -921,6 +935,7 @@ def load_ca(
             f"{key_path}: no CA key here; create one with `mtls_certs.py ca {directory}`"
         )
     key = read_key(key_path, passphrase)
+    check_ca_key(key, str(key_path))
     mine = _spki(key.public_key())
     matching = [c for c in read_certs(cert_path) if _spki(c.public_key()) == mine]
     if not matching:
@@ -1201,13 +1216,15 @@ def _chain_findings(
 
     issuers = [root for root in roots if _signed_by(cert, root)]
     if issuers and isinstance(issuers[0].public_key(), _EDDSA_KEYS):
-        # cryptography's verifier follows the WebPKI, which forbids EdDSA keys; openssl accepts
-        # them, so check the signature directly and say what a strict verifier will do.
+        # cryptography's verifier follows the Web PKI, which forbids EdDSA keys, so check the
+        # signature directly and say what each verifier does. Ed448 is already an error.
+        if isinstance(issuers[0].public_key(), ed448.Ed448PublicKey):
+            return []
         return [
             Finding(
                 "warning",
-                f"its CA signs with {_key_text(issuers[0].public_key())}: "
-                "openssl accepts that, WebPKI verifiers (cryptography's) refuse it",
+                "its CA signs with Ed25519: openssl and Envoy accept that,"
+                " Web PKI verifiers (cryptography's) refuse it",
             )
         ]
     try:

@@ -93,4 +93,4 @@ def flawed(
     for value, critical in extensions:
         builder = builder.add_extension(value, critical=critical)
     signer = key if self_signed else issuer.key
-    return builder.sign(signer, digest or hashes.SHA256())
+    return builder.sign(signer, digest or mc.signature_hash(signer))

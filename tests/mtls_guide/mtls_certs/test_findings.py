@@ -81,6 +81,13 @@ def test_weak_hash(ca: mc.Issued, tmp_path: Path) -> None:
     assert found == ["error: weak signature hash; re-sign with SHA-256"]
 
 
+def test_ed448_signature(tmp_path: Path) -> None:
+    """A good profile signed by an Ed448 CA: one error, since Envoy cannot verify it."""
+    ed448_ca = mc.make_ca(key_type="ed448")
+    found = [str(f) for f in mc.findings(build(ed448_ca, {}), "client")]
+    assert len(found) == 1 and "Ed448 key or signature" in found[0], found
+
+
 def test_the_good_profile_has_no_finding(ca: mc.Issued) -> None:
     assert mc.findings(build(ca, {}), "client") == []
 

@@ -60,6 +60,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (ws / "mismatch").mkdir()
     (ws / "mismatch" / "ca.key").write_bytes((pki / "ca.key").read_bytes())
     (ws / "mismatch" / "ca.crt").write_bytes(other.cert_pem())
+    (ws / "ed448").mkdir()
+    mc.save(ws / "ed448", "ca", mc.make_ca(key_type="ed448"))
     (ws / "short").mkdir()
     mc.save(ws / "short", "ca", mc.make_ca(days=10))
     for name, record in (
@@ -134,6 +136,8 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("ca-without-keycertsign", ["client", "{ws}/nokcs", "--dns", "a.example.com"], 1, "lacks keyCertSign"),
     ("ca-without-crlsign", ["crl", "{ws}/nocrlsign"], 1, "lacks cRLSign"),
     ("ca-key-mismatch", ["client", "{ws}/mismatch", "--dns", "a.example.com"], 2, "does not belong to"),
+    ("ed448-ca", ["client", "{ws}/ed448", "--dns", "a.example.com"], 2, "Envoy (BoringSSL) cannot verify"),
+    ("ed448-key-type", ["ca", "{ws}/new", "--key-type", "ed448"], 2, "invalid choice"),
     ("no-ca-here", ["server", "{ws}", "--dns", HOST], 2, "no CA key here"),
     ("leaf-over-ca", [*LEAF, "--name", "ca", "--force"], 1, "is a CA certificate; choose another --name"),
     ("leaf-over-bundle", [*LEAF, "--name", "ca-bundle", "--force"], 1, "is a CA certificate"),
