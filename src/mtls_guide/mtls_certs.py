@@ -1215,23 +1215,37 @@ def _chain_findings(
     from cryptography.x509.verification import VerificationError
 
     issuers = [root for root in roots if _signed_by(cert, root)]
+    out = _outliving(cert, issuers[0]) if issuers else []
     if issuers and isinstance(issuers[0].public_key(), _EDDSA_KEYS):
         # cryptography's verifier follows the Web PKI, which forbids EdDSA keys, so check the
         # signature directly and say what each verifier does. Ed448 is already an error.
         if isinstance(issuers[0].public_key(), ed448.Ed448PublicKey):
-            return []
+            return out
         return [
+            *out,
             Finding(
                 "warning",
                 "its CA signs with Ed25519: openssl and Envoy accept that,"
                 " Web PKI verifiers (cryptography's) refuse it",
-            )
+            ),
         ]
     try:
         verify_chain(cert, roots, args.role or _guess_role(cert) or "client")
     except (VerificationError, ValueError, UnsupportedAlgorithm) as exc:
-        return [Finding("error", f"does not verify against {args.ca_file}: {exc}")]
-    return []
+        return [*out, Finding("error", f"does not verify against {args.ca_file}: {exc}")]
+    return out
+
+
+def _outliving(cert: x509.Certificate, issuer: x509.Certificate) -> list[Finding]:
+    if cert.not_valid_after_utc <= issuer.not_valid_after_utc:
+        return []
+    return [
+        Finding(
+            "error",
+            f"outlives its CA, which ends {issuer.not_valid_after_utc:%Y-%m-%d %H:%M} UTC;"
+            " from then on nothing verifies it: reissue it to end before its CA",
+        )
+    ]
 
 
 def _output_dir(raw: str, ca_name: str) -> Path:

@@ -127,3 +127,17 @@ def test_inspect_reports_the_finding_and_exits_1(
     (tmp_path / "leaf.crt").write_bytes(cert.public_bytes(mc.serialization.Encoding.PEM))
     code, out, err = run_main(["inspect", "--role", role, str(tmp_path / "leaf.crt")], capsys)
     assert code == 1 and expected in out and "problem(s) found" in err, out + err
+
+
+@pytest.mark.parametrize(("days", "code"), [((-1, 30), 1), ((-1, 5), 0)], ids=["outlives", "fits"])
+def test_inspect_flags_a_leaf_that_outlives_its_ca(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], days: tuple[int, int], code: int
+) -> None:
+    short = mc.make_ca(days=10)
+    leaf = flawed(short, leaf_extensions(short), days=days)
+    (tmp_path / "ca.crt").write_bytes(short.cert_pem())
+    (tmp_path / "leaf.crt").write_bytes(leaf.public_bytes(mc.serialization.Encoding.PEM))
+    got, out, _ = run_main(
+        ["inspect", "--ca", f"{tmp_path}/ca.crt", f"{tmp_path}/leaf.crt"], capsys
+    )
+    assert (got, "outlives its CA" in out) == (code, code == 1), out
