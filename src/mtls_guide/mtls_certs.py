@@ -163,7 +163,10 @@ def check_uri(text: str) -> str:
     # IA5String: ASCII only; whitespace would make a different identity than the one shown.
     if len(text) > 2048 or not text.isascii() or any(c.isspace() or ord(c) < 32 for c in text):
         raise UsageError(f"not a URI of printable ASCII: {text!r}")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an unclosed "[" of an IPv6 host, for one
+        raise UsageError(f"not a URI: {text!r}") from None
     if not parts.scheme or not parts.netloc:
         raise UsageError(f"not an absolute URI (like spiffe://example.org/client): {text!r}")
     return text

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.paths import ROOT
@@ -128,6 +130,7 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("ip-bad", [*LEAF[:2], "--ip", "300.1.1.1"], 2, "not a valid IP address"),
     ("ip-zone", [*LEAF[:2], "--ip", "fe80::1%eth0"], 2, "zone index"),
     ("uri-relative", [*LEAF[:2], "--uri", "no-scheme"], 2, "not an absolute URI"),
+    ("uri-bracket", [*LEAF[:2], "--uri", "spiffe://[x/client"], 2, "not a URI"),
     ("uri-space", [*LEAF[:2], "--uri", "spiffe://a/b c"], 2, "printable ASCII"),
     ("cn-empty", [*LEAF, "--cn", ""], 2, "1 to 64 printable"),
     ("cn-long", [*LEAF, "--cn", "x" * 65], 2, "1 to 64 printable"),
@@ -256,3 +259,32 @@ def test_page_refusal_runs_as_shown(
     got, _, err = run_main(argv[1:], capsys)
     assert got == code and len(err.strip().splitlines()) == 1, err
     assert snapshot(ws) == before
+
+
+URI_LIKE = st.builds(
+    "{}://{}".format, st.sampled_from(["spiffe", "https", "a"]), st.text(max_size=40)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=300) | URI_LIKE | st.just("spiffe://["))
+def test_every_rule_accepts_or_refuses_any_text_with_a_usage_error(text: str) -> None:
+    """No argument, however hostile, gets past the rules as anything but a UsageError."""
+    for _flag, rule in mc.ARGUMENT_RULES.values():
+        try:
+            rule(text)
+        except mc.UsageError:
+            continue
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
+    | st.sampled_from(["..", ".", "a/..", "..."])
+)
+def test_an_accepted_stem_names_a_file_inside_dir(text: str) -> None:
+    try:
+        stem = mc.check_stem(text)
+    except mc.UsageError:
+        return
+    assert Path(stem).name == stem and not stem.startswith(".") and "/" not in stem
