@@ -800,19 +800,30 @@ def _atomic_write(path: Path, data: bytes, mode: int, replace: bool) -> None:
     """
     clean_stale_temps(path.parent)
     fd = _open_unnamed(path.parent, mode)
-    if fd is None:
+    if fd is None or not _write_unnamed(fd, path, data, mode, replace):
         _write_named(path, data, mode, replace)
-        return
+
+
+def _write_unnamed(fd: int, path: Path, data: bytes, mode: int, replace: bool) -> bool:
+    """Fill the unnamed file ``fd`` and link it in as ``path``; False where the system will
+    not link it by its /proc name (then the caller writes a named temporary instead)."""
+    source, temp = f"/proc/self/fd/{fd}", _temp_name(path)
     try:
         _fill(fd, data, mode)
         if not replace:
-            _link_new(f"/proc/self/fd/{fd}", path)
-            return
-        temp = _temp_name(path)
-        _link(f"/proc/self/fd/{fd}", temp)
+            _link_new(source, path)
+            return True
+        _link(source, temp)
         _move_over(temp, path)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.EXDEV, errno.EPERM):
+            return False
+        raise
     finally:
         os.close(fd)
+        if os.path.lexists(temp):  # a refused replace
+            os.unlink(temp)
 
 
 def _write_named(path: Path, data: bytes, mode: int, replace: bool) -> None:

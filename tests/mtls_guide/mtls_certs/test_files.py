@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -112,3 +113,24 @@ def test_racing_inits_leave_one_consistent_ca(tmp_path: Path) -> None:
     ca = mc.load_ca(target)
     for role in ("server", "client"):
         mc.verify_chain(mc.read_cert(target / f"{role}.crt"), [ca.cert], role, host=HOST)
+
+
+@pytest.mark.skipif(not mc.UNNAMED_TEMPS, reason="needs O_TMPFILE and /proc (Linux)")
+@pytest.mark.parametrize("replace", [False, True])
+def test_a_system_that_will_not_link_from_proc_gets_named_temporaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replace: bool
+) -> None:
+    """Some sandboxes refuse linkat() through /proc/self/fd: the write still happens, whole."""
+    real_link = os.link
+
+    def no_proc_links(source: str, target: str, **kwargs: object) -> None:
+        if str(source).startswith("/proc/"):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_link(source, target, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "link", no_proc_links)
+    (tmp_path / "a.crt").write_text("old")
+    mc.write_cert(tmp_path / ("a.crt" if replace else "b.crt"), b"new\n", replace=replace)
+    names = {p.name: (p.read_text(), p.stat().st_nlink) for p in tmp_path.iterdir()}
+    expected = {"a.crt": ("new\n", 1)} if replace else {"a.crt": ("old", 1), "b.crt": ("new\n", 1)}
+    assert names == expected
