@@ -83,9 +83,9 @@ CRL_DAYS, CRL_DAYS_MAX = 7, 366
 # Start validity a little in the past so a peer whose clock lags still accepts a new certificate.
 BACKDATE = dt.timedelta(minutes=5)
 LEAF_KEY_TYPES = ("ecdsa", "rsa")
-# EdDSA signs without a separate hash. An Ed25519 CA works: openssl and Envoy 1.40 verify its
-# chains (verifiers that follow the Web PKI rules, cryptography's, refuse them; `inspect` says
-# so). Ed448 is made by the library for the tests only: Envoy (BoringSSL) cannot verify it.
+# EdDSA signs without a separate hash. An Ed25519 CA works: openssl and Envoy 1.40 accept the
+# client certificates it signs (Web PKI verifiers such as cryptography's refuse EdDSA, and
+# `inspect` says so). Ed448 is for the tests only: Envoy 1.40 rejects what it signs.
 CA_KEY_TYPES = (*LEAF_KEY_TYPES, "ed25519")
 KEY_TYPES = (*CA_KEY_TYPES, "ed448")
 RSA_BITS = 3072
