@@ -1,4 +1,4 @@
-"""The certificate toolkit: strict-verifier profiles, real handshakes, safety, and bad input."""
+"""The certificate tool's profiles: real handshakes, strict verifiers (cryptography, openssl), EdDSA CAs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import datetime as dt
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,36 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mtls_guide import mtls_certs as mc
-from mtls_guide.paths import CERT_TOOL
-
-SCRIPT = CERT_TOOL
-HOST = "secure.example.com"
-
-
-@pytest.fixture(scope="module")
-def ca() -> mc.Issued:
-    return mc.make_ca("test CA")
-
-
-@pytest.fixture(scope="module")
-def other_ca() -> mc.Issued:
-    return mc.make_ca("another CA")
-
-
-@pytest.fixture(scope="module")
-def server(ca: mc.Issued) -> mc.Issued:
-    return mc.issue_leaf(ca, "server", mc.Names(dns=[HOST], ips=["127.0.0.1"]))
-
-
-def client_of(ca: mc.Issued, **kwargs) -> mc.Issued:
-    return mc.issue_leaf(ca, "client", mc.Names(dns=["client-a.example.com"]), **kwargs)
-
-
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd, check=False
-    )
-
+from mtls_guide.lab.client import request
+from mtls_guide.lab.runner import Lab
+from tests.mtls_guide.mtls_certs.support import HOST, cli, client_of, run_main
+from tests.mtls_guide.mtls_certs.support import openssl_verify as openssl_verify_pems
 
 # --- real TLS 1.3 handshakes on loopback -----------------------------------------------------------
 
@@ -135,14 +108,8 @@ def test_handshake_refuses_bad_clients(
 
 def openssl_verify(
     tmp_path: Path, ca: mc.Issued, leaf: mc.Issued, purpose: str, crl: bytes | None = None
-) -> subprocess.CompletedProcess:
-    (tmp_path / "ca.pem").write_bytes(ca.cert_pem() + (crl or b""))
-    (tmp_path / "leaf.pem").write_bytes(leaf.cert_pem())
-    extra = ["-crl_check"] if crl else []
-    return subprocess.run(
-        ["openssl", "verify", *extra, "-CAfile", "ca.pem", "-purpose", purpose, "leaf.pem"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+) -> subprocess.CompletedProcess[str]:
+    return openssl_verify_pems(tmp_path, ca.cert_pem(), leaf.cert_pem(), purpose, crl)
 
 
 def test_ca_profile(ca: mc.Issued) -> None:
@@ -234,143 +201,63 @@ def test_inspect_flags_the_original_readmes_client_certificate(tmp_path: Path) -
     assert "no subjectAltName" in result.stdout and "no extendedKeyUsage" in result.stdout
 
 
-# --- the command line ------------------------------------------------------------------------------
+# --- EdDSA CAs (issue 10: an Ed25519 CA made `client` crash) ---------------------------------------
 
 
-def test_init_writes_the_set_with_private_keys(tmp_path: Path) -> None:
-    result = cli(
-        "init",
-        str(tmp_path / "pki"),
-        "--dns",
-        HOST,
-        "--client-uri",
-        "spiffe://example.org/client-a",
-    )
-    assert result.returncode == 0, result.stderr
-    names = {p.name for p in (tmp_path / "pki").iterdir()}
-    assert names == {"ca.crt", "ca.key", "server.crt", "server.key", "client.crt", "client.key"}
-    for key in (tmp_path / "pki").glob("*.key"):
-        assert key.stat().st_mode & 0o777 == 0o600
-
-
-def test_init_again_refuses_and_keeps_ca_key_bytes(tmp_path: Path) -> None:
-    assert cli("init", str(tmp_path), "--dns", HOST).returncode == 0
-    before = (tmp_path / "ca.key").read_bytes()
-    result = cli("init", str(tmp_path), "--dns", HOST)
-    assert result.returncode == 1 and "ca.key exists" in result.stderr
-    assert (tmp_path / "ca.key").read_bytes() == before
-    assert cli("ca", str(tmp_path)).returncode == 1
-
-
-def test_no_half_written_files_on_refusal(tmp_path: Path) -> None:
-    (tmp_path / "server.key").write_text("mine")
-    result = cli("init", str(tmp_path), "--dns", HOST)
-    assert result.returncode == 1 and "server.key" in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["server.key"]
-
-
-def test_issue_rotate_revoke_and_k8s(tmp_path: Path) -> None:
+def test_ed25519_ca_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI issues, revokes and inspects with an Ed25519 CA; openssl verifies the results."""
     d = str(tmp_path)
-    assert cli("init", d, "--dns", HOST).returncode == 0
-    assert cli("client", d, "--dns", "b.example.com", "--name", "client-b").returncode == 0
-    assert (
-        cli("client", d, "--dns", "b.example.com", "--name", "client-b").returncode == 1
-    )  # exists
-    assert (
-        cli("client", d, "--dns", "b.example.com", "--name", "client-b", "--force").returncode == 0
-    )
-    rotate = cli("rotate-ca", d)
-    assert rotate.returncode == 0, rotate.stderr
-    bundle = x509.load_pem_x509_certificates((tmp_path / "ca-bundle.crt").read_bytes())
-    assert len(bundle) == 2
-    assert (
-        cli(
-            "client", d, "--dns", "c.example.com", "--name", "client-c", "--ca", "ca-next"
-        ).returncode
-        == 0
-    )
-    for name in ("client", "client-c"):  # old and new clients both trusted during the overlap
-        mc.verify_chain(mc.read_cert(tmp_path / f"{name}.crt"), bundle, "client")
-    revoke = cli("revoke", d, str(tmp_path / "client-b.crt"))
-    assert revoke.returncode == 0, revoke.stderr
-    crl = x509.load_pem_x509_crl((tmp_path / "ca.crl").read_bytes())
-    assert crl.get_revoked_certificate_by_serial_number(
-        mc.read_cert(tmp_path / "client-b.crt").serial_number
-    )
-    assert cli("revoke", d, str(tmp_path / "client-c.crt")).returncode == 1  # issued by ca-next
-    k8s = cli("k8s", d, "--crl")
-    assert k8s.returncode == 0, k8s.stderr
-    from mtls_guide.checks import validator
-
-    objects = validator().check_text(k8s.stdout, "k8s.yaml")
-    assert [(o.kind, o.name) for o in objects] == [
-        ("Secret", "secure-example-com-tls"), ("ConfigMap", "client-ca"), ("ConfigMap", "client-ca-crl")
-    ]  # fmt: skip
-    assert all(not o.problems for o in objects)
-
-
-def write_encrypted_ca(folder: Path) -> None:
-    """A CA whose key is encrypted with the passphrase "secret"."""
-    ca = mc.make_ca()
-    (folder / "ca.crt").write_bytes(ca.cert_pem())
-    encryption = serialization.BestAvailableEncryption(b"secret")
-    (folder / "ca.key").write_bytes(
-        ca.key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-        )
-    )
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["init", "{d}/x", "--dns", "bad_name!"], "not a valid DNS name"),
-        (["init", "{d}/x", "--dns", HOST, "--ip", "300.1.1.1"], "not a valid IP address"),
-        (["init", "{d}/x", "--dns", HOST, "--client-uri", "no-scheme"], "not an absolute URI"),
-        (["server", "{d}", "--dns", HOST], "no CA key here"),
-        (["client", "{d}/enc", "--dns", "a.example.com"], "is encrypted; pass --passphrase-file"),
-        (["inspect", "{d}/not-pem.crt"], "not a PEM certificate"),
-        (["init", "{d}/file/sub", "--dns", HOST], "cannot create folder"),
-        (["init", "{d}/x", "--dns", HOST, "--days", "500"], "1 to 398 days"),
-    ],
-)
-def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    (tmp_path / "not-pem.crt").write_text("hello")
-    (tmp_path / "file").write_text("a file, not a folder")
-    enc = tmp_path / "enc"
-    enc.mkdir()
-    write_encrypted_ca(enc)
-    result = cli(*(a.format(d=tmp_path) for a in args))
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert message in result.stderr and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_encrypted_ca_with_passphrase_file(tmp_path: Path) -> None:
-    write_encrypted_ca(tmp_path)
-    (tmp_path / "pass").write_text("secret\n")
-    result = cli(
-        "client",
-        str(tmp_path),
-        "--dns",
-        "a.example.com",
-        "--passphrase-file",
-        str(tmp_path / "pass"),
-    )
-    assert result.returncode == 0, result.stderr
-
-
-def test_every_subcommand_has_help() -> None:
-    for command in (
-        "init",
-        "ca",
-        "server",
-        "client",
-        "rotate-ca",
-        "revoke",
-        "crl",
-        "k8s",
-        "inspect",
+    for args in (
+        ["ca", d, "--key-type", "ed25519"],
+        ["server", d, "--dns", HOST],
+        ["client", d, "--dns", "a.example.com"],
+        ["client", d, "--dns", "b.example.com", "--name", "gone"],
+        ["revoke", d, f"{d}/gone.crt"],
     ):
-        result = cli(command, "--help")
-        assert result.returncode == 0 and "usage:" in result.stdout
+        code, _, err = run_main(args, capsys)
+        assert code == 0, err
+    ca_pem, crl = (tmp_path / "ca.crt").read_bytes(), (tmp_path / "ca.crl").read_bytes()
+    for name, purpose in (("server", "sslserver"), ("client", "sslclient")):
+        leaf = (tmp_path / f"{name}.crt").read_bytes()
+        verified = openssl_verify_pems(tmp_path, ca_pem, leaf, purpose, crl)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    gone = (tmp_path / "gone.crt").read_bytes()
+    assert (
+        "certificate revoked"
+        in openssl_verify_pems(tmp_path, ca_pem, gone, "sslclient", crl).stderr
+    )
+    code, out, err = run_main(
+        ["inspect", "--ca", f"{d}/ca.crt", f"{d}/server.crt", f"{d}/client.crt"], capsys
+    )
+    assert code == 0, out + err
+    assert out.count("Web PKI verifiers (cryptography's) refuse it") == 2
+    assert "weak signature hash" not in out
+
+
+@pytest.mark.parametrize("key_type", ["ed25519", "ed448"])
+def test_openssl_handshakes_with_either_eddsa_ca(tmp_path: Path, key_type: str) -> None:
+    eddsa = mc.make_ca(key_type=key_type)
+    leaf = mc.issue_leaf(eddsa, "server", mc.Names(dns=[HOST]))
+    assert handshake(tmp_path, leaf, eddsa, client_of(eddsa)) is None
+
+
+def test_envoy_accepts_an_ed25519_ca_and_refuses_an_ed448_ca(tmp_path: Path) -> None:
+    """Why the tool signs with Ed25519 CAs but refuses Ed448 ones: Envoy (BoringSSL) says so."""
+    outcomes = {}
+    with Lab(tmp_path) as lab:
+        env = lab.environment()
+        port, host = int(env["TERMINATE_PORT"]), env["TERMINATE_HOST"]
+        for key_type in ("ed25519", "ed448"):
+            ca = mc.make_ca(key_type=key_type)
+            lab.set_client_ca(ca.cert_pem())
+            before = _verify_errors(lab)
+            try:
+                request(lab, port, client_of(ca), host)
+                outcomes[key_type] = "accepted"
+            except (ssl.SSLError, OSError):
+                outcomes[key_type] = f"refused, verify errors +{_verify_errors(lab) - before}"
+    assert outcomes == {"ed25519": "accepted", "ed448": "refused, verify errors +1"}
+
+
+def _verify_errors(lab: Lab) -> int:
+    return sum(v for k, v in lab.stats("ssl.fail_verify_error").items() if k.endswith("error"))
