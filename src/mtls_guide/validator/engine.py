@@ -14,7 +14,7 @@ from mtls_guide.validator import core
 from mtls_guide.validator.cel import check_rules
 from mtls_guide.validator.crds import CHANNELS, SchemaIndex, load_index
 from mtls_guide.validator.errors import NOT_CHECKED, FieldError, invalid, render_path
-from mtls_guide.validator.loader import Document, load_documents
+from mtls_guide.validator.loader import Budget, Document, load_documents
 from mtls_guide.validator.meta import check_metadata, unknown_metadata_fields
 from mtls_guide.validator.schema import (
     apply_defaults,
@@ -107,10 +107,15 @@ class Validator:
 
     # -- entry points ---------------------------------------------------------------------------
 
-    def check_text(self, text: str, source: str) -> list[CheckedObject]:
-        """Every object of a (multi-document) YAML text; a broken document does not stop the rest."""
+    def check_text(
+        self, text: str, source: str, budget: Budget | None = None
+    ) -> list[CheckedObject]:
+        """Every object of a (multi-document) YAML text; a broken document does not stop the rest.
+
+        ``budget`` is shared by the texts of one run; spending it raises ``LimitExceeded``.
+        """
         results = []
-        for doc in load_documents(text):
+        for doc in load_documents(text, budget):
             if doc.error is not None:
                 results.append(self._failed(doc, source, f"document {doc.index + 1}", doc.error))
             elif doc.value is not None:

@@ -21,25 +21,32 @@ def _ns(obj: CheckedObject) -> str:
 
 
 class _Objects:
+    """The valid objects of one run, indexed so every lookup costs the same however many there are."""
+
     def __init__(self, objects: list[CheckedObject]) -> None:
-        self.objects = [o for o in objects if o.value is not None and not o.problems]
+        self.by_kind: dict[str, list[CheckedObject]] = {}
+        self.by_key: dict[tuple[str, str, str], CheckedObject] = {}
+        for obj in objects:
+            if obj.value is None or obj.problems:
+                continue
+            self.by_kind.setdefault(obj.kind, []).append(obj)
+            self.by_key.setdefault((obj.kind, _ns(obj), obj.name), obj)  # the first one wins
+        self.grants_in: dict[str, list[CheckedObject]] = {}
+        for grant in self.of_kind("ReferenceGrant"):
+            self.grants_in.setdefault(_ns(grant), []).append(grant)
 
     def find(self, kind: str, namespace: str, name: str) -> CheckedObject | None:
-        return next(
-            (o for o in self.objects if (o.kind, _ns(o), o.name) == (kind, namespace, name)), None
-        )
+        return self.by_key.get((kind, namespace, name))
 
     def of_kind(self, kind: str) -> Iterator[CheckedObject]:
-        return (o for o in self.objects if o.kind == kind)
+        return iter(self.by_kind.get(kind, ()))
 
     def granted(
         self, from_kind: str, from_ns: str, to_group: str, to_kind: str, to_ns: str, name: str
     ) -> bool:
         """A ReferenceGrant in ``to_ns`` lets ``from_kind`` objects of ``from_ns`` refer to the target."""
-        for grant in self.of_kind("ReferenceGrant"):
+        for grant in self.grants_in.get(to_ns, ()):
             spec = grant.value["spec"]
-            if _ns(grant) != to_ns:
-                continue
             froms = any(
                 (f.get("group"), f.get("kind"), f.get("namespace"))
                 == (GATEWAY_GROUP, from_kind, from_ns)
