@@ -19,7 +19,7 @@ manifest often refers to objects kept in other files.
 
 Hostile input is refused, not followed: YAML alias bombs (the API server's
 "excessive aliasing" rule), nesting deeper than 100 levels, more than 16 MiB per
-input or 64 MiB per run, more than 20,000 documents or 1,000,000 YAML nodes.
+input or 64 MiB per run, more than 20,000 documents or 500,000 YAML nodes.
 
 Exit status: 0 all objects valid, 1 some object invalid, 2 usage or read error
 (a path that cannot be read, input over the limits, missing pinned CRDs, or no

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mtls_guide.validator import core
+from mtls_guide.validator import core, corekinds
 from mtls_guide.validator.cel import check_rules
 from mtls_guide.validator.crds import CHANNELS, SchemaIndex, load_index
 from mtls_guide.validator.errors import NOT_CHECKED, FieldError, invalid, render_path
@@ -104,6 +104,12 @@ class Validator:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
         self.channel = channel
         self.index: SchemaIndex = load_index(channel)
+        self._other: SchemaIndex | None = None  # the other channel, loaded for hints only
+
+    def _other_index(self) -> SchemaIndex:
+        if self._other is None:
+            self._other = load_index("experimental" if self.channel == "standard" else "standard")
+        return self._other
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -221,11 +227,17 @@ class Validator:
         return errors, value
 
     def _builtin_errors(self, obj: dict) -> list[FieldError]:
+        """Schema, then (if the object decodes) ObjectMeta and the server's own rules."""
         errors = core.check_builtin(obj)
-        kind = obj["kind"]
+        if any(e.type == "TypeInvalid" for e in errors):
+            return errors  # the server cannot decode it into its Go type; nothing else runs
+        api_version, kind = obj["apiVersion"], obj["kind"]
         namespaced = kind not in {"Namespace", "ClusterRole", "ClusterRoleBinding"}
-        meta = check_metadata(obj.get("metadata"), namespaced, name_is_label=kind == "Namespace")
-        return errors + [e for e in meta if e.type != "TypeInvalid"]
+        names = corekinds.name_rule(api_version, kind)
+        meta = check_metadata(obj.get("metadata"), namespaced, name_is_label=names == "label")
+        if names == "dns1035":  # corekinds checks the name with the stricter rule
+            meta = [e for e in meta if e.path != ("metadata", "name") or e.type == "Required"]
+        return errors + [e for e in meta if e.type != "TypeInvalid"] + corekinds.check(obj)
 
     def _no_match(self, group: str, version: str, kind: str) -> str:
         api_version = f"{group}/{version}" if group else version
@@ -235,7 +247,9 @@ class Validator:
         served = sorted(v.version for v in self.index.knows_kind(group, kind) if v.served)
         if served:
             hints.append(f"the {self.channel} channel serves {', '.join(served)}")
-        if any(v.served for v in load_index(other).knows_kind(group, kind) if v.version == version):
+        if any(
+            v.served for v in self._other_index().knows_kind(group, kind) if v.version == version
+        ):
             hints.append(f"the {other} channel serves {version} (--channel {other})")
         if not hints:
             return f"{message}: no pinned CRD defines this kind; add its CRD to locks/crds.json"

@@ -37,7 +37,7 @@ Path = tuple[str | int, ...]
 
 MAX_DEPTH = 100
 MAX_DOCUMENTS = 20_000
-MAX_NODES = 1_000_000  # about 250 MB once validated; 5,000 Gateways are 150,000 nodes
+MAX_NODES = 500_000  # about 150 MB once validated; 5,000 Gateways are 150,000 nodes
 
 # go-yaml's alias budget (yaml.v2 decode.go and yaml.v3 decode.go, the same constants).
 _ALIAS_RATIO_LOW = 400_000
