@@ -1,7 +1,7 @@
 """The pinned CRDs of one channel, indexed by group, version and kind.
 
 Parsing every CRD takes most of a second; the parsed index is cached on disk as
-JSON (data, never code: no pickle), and a cached index is used only when
+JSON (data that cannot run code), and a cached index is used only when
 
 - every pinned CRD file (mirror or download cache) still matches the lock's
   sha256 -- checked on every load, so a missing or tampered mirror is an error even
