@@ -32,7 +32,7 @@ import argparse
 import os
 import sys
 
-from mtls_guide.pinned import PinError
+from mtls_guide.pinned import PinError, fetch_crds
 from mtls_guide.validator.crds import CHANNELS
 from mtls_guide.validator.engine import CheckedObject, Problem, Validator
 from mtls_guide.validator.inputs import Input, ReadError, read_inputs
@@ -77,6 +77,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--allow-empty",
         action="store_true",
         help="exit 0 when the input holds no objects (empty files, only comments)",
+    )
+    parser.add_argument(
+        "--fetch",
+        action="store_true",
+        help="first download the pinned CRDs that are missing (each checked against its sha256)",
     )
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="print problems only, no summary line"
@@ -133,9 +138,12 @@ def _print(
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.fetch:
+            fetch_crds()
         validator = Validator(args.channel)
     except PinError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        hint = "" if args.fetch else " (or pass --fetch)"
+        print(f"error: {exc}{hint}", file=sys.stderr)
         return USAGE
     objects, errors, _ = _validate(validator, args.paths)
     lints = lint_objects(objects)
