@@ -9,11 +9,12 @@ value validation, list types, and CEL unless a blocking error was found.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from mtls_guide.validator import core, corekinds
 from mtls_guide.validator.cel import check_rules
 from mtls_guide.validator.crds import CHANNELS, SchemaIndex, load_index
-from mtls_guide.validator.errors import NOT_CHECKED, FieldError, invalid, render_path
+from mtls_guide.validator.errors import NOT_CHECKED, FieldError, FieldPath, invalid, render_path
 from mtls_guide.validator.loader import Budget, Document, load_documents
 from mtls_guide.validator.meta import check_metadata, unknown_metadata_fields
 from mtls_guide.validator.schema import (
@@ -47,12 +48,12 @@ class CheckedObject:
 
     source: str
     line: int
-    value: dict | None
+    value: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
     doc: Document | None = None
-    base: tuple = ()  # where the object sits in its document (items[i] of a v1 List)
+    base: FieldPath = ()  # where the object sits in its document (items[i] of a v1 List)
 
-    def line_of(self, path: tuple) -> int:
+    def line_of(self, path: FieldPath) -> int:
         """The source line of a field of this object (or of its nearest ancestor)."""
         return self.doc.line_of(self.base + path) if self.doc else self.line
 
@@ -89,7 +90,7 @@ def _field_of(error: FieldError) -> str:
     return error.field
 
 
-def subject_of(obj: dict) -> str:
+def subject_of(obj: dict[str, Any]) -> str:
     name = (
         (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
     )
@@ -131,7 +132,7 @@ class Validator:
     # -- one document ---------------------------------------------------------------------------
 
     def _failed(
-        self, doc: Document, source: str, subject: str, message: str, path=()
+        self, doc: Document, source: str, subject: str, message: str, path: FieldPath = ()
     ) -> CheckedObject:
         return CheckedObject(
             source,
@@ -178,7 +179,9 @@ class Validator:
             ]
         return [self._check_object(obj, doc, source, ())]
 
-    def _check_object(self, obj: object, doc: Document, source: str, base: tuple) -> CheckedObject:
+    def _check_object(
+        self, obj: object, doc: Document, source: str, base: FieldPath
+    ) -> CheckedObject:
         line = doc.line_of(base)
         if not isinstance(obj, dict) or not obj.get("apiVersion") or not obj.get("kind"):
             return CheckedObject(
@@ -195,7 +198,9 @@ class Validator:
         ]
         return CheckedObject(source, line, value, problems, doc, base)
 
-    def _field_errors(self, obj: dict, doc: Document, base: tuple) -> tuple[list[FieldError], dict]:
+    def _field_errors(
+        self, obj: dict[str, Any], doc: Document, base: FieldPath
+    ) -> tuple[list[FieldError], dict[str, Any]]:
         """All field errors of one object, and its defaulted value."""
         duplicates = [
             FieldError(p[len(base):], "Unknown", f'duplicate field "{render_path(p[len(base):])}"')
@@ -215,6 +220,7 @@ class Validator:
         if strict:
             return strict, obj  # strict decoding fails the request before validation
         value = apply_defaults(_copy(obj), crd.schema)
+        assert isinstance(value, dict)  # defaults never change an object's type
         if crd.status_subresource:
             value.pop("status", None)
         errors = check_metadata(value.get("metadata"), crd.namespaced)
@@ -226,7 +232,7 @@ class Validator:
             errors += check_rules(value, crd.schema)[1]
         return errors, value
 
-    def _builtin_errors(self, obj: dict) -> list[FieldError]:
+    def _builtin_errors(self, obj: dict[str, Any]) -> list[FieldError]:
         """Schema, then (if the object decodes) ObjectMeta and the server's own rules."""
         errors = core.check_builtin(obj)
         if any(e.type == "TypeInvalid" for e in errors):
