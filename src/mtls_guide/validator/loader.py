@@ -303,31 +303,32 @@ def _parse_chunk(text: str, offset: int, documents: list[Document], budget: Budg
         loader.dispose()
 
 
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.AliasEvent)
+
+
 def _feed(loader: _Loader, builder: _Builder) -> None:
+    """Hand each event to the builder (``type() is``: the hot loop of every run)."""
     pending_start: int | None = None
     while (event := loader.get_event()) is not None:
-        if isinstance(event, yaml.ScalarEvent):
-            if pending_start is not None:
-                builder.document_start(builder.line_at(event.start_mark))
-                pending_start = None
+        kind = type(event)
+        if pending_start is not None and kind in _NODE_EVENTS:
+            builder.document_start(builder.line_at(event.start_mark))
+            pending_start = None
+        if kind is yaml.ScalarEvent:
             builder.scalar(event, loader)
-        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            if pending_start is not None:
-                builder.document_start(builder.line_at(event.start_mark))
-                pending_start = None
-            builder.start(event, {} if isinstance(event, yaml.MappingStartEvent) else [])
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             builder.end()
-        elif isinstance(event, yaml.AliasEvent):
-            if pending_start is not None:  # a document that is only an alias: an error below
-                builder.document_start(builder.line_at(event.start_mark))
-                pending_start = None
+        elif kind is yaml.MappingStartEvent:
+            builder.start(event, {})
+        elif kind is yaml.SequenceStartEvent:
+            builder.start(event, [])
+        elif kind is yaml.AliasEvent:
             builder.alias(event)
-        elif isinstance(event, yaml.DocumentStartEvent):
+        elif kind is yaml.DocumentStartEvent:
             pending_start = builder.line_at(event.start_mark)
-        elif isinstance(event, yaml.DocumentEndEvent):
+        elif kind is yaml.DocumentEndEvent:
             builder.open = False
-        elif isinstance(event, yaml.StreamEndEvent):
+        elif kind is yaml.StreamEndEvent:
             break
 
 

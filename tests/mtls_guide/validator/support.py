@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -21,15 +22,20 @@ def _cap_memory() -> None:
 
 
 def run(
-    *args: str | Path, stdin: str | bytes | None = None, cwd: Path = ROOT
+    *args: str | Path,
+    stdin: str | bytes | None = None,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The CLI's exit status and output, under the memory cap; stdin may be bytes."""
+    """The CLI's exit status and output, under the memory cap; stdin may be bytes; ``env``
+    adds to the test's environment."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     done = subprocess.run(
         [sys.executable, str(CLI), *map(str, args)],
         input=data,
         capture_output=True,
         cwd=cwd,
+        env={**os.environ, **(env or {})},
         check=False,
         timeout=HANG_GUARD,
         preexec_fn=_cap_memory,

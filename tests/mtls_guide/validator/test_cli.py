@@ -320,3 +320,20 @@ def test_output_closed_early_is_not_a_traceback() -> None:
     shell = f"{sys.executable} {CLI} {FIXTURES / 'valid'} --channel experimental | head -c 1"
     done = subprocess.run(shell, shell=True, capture_output=True, text=True, timeout=HANG_GUARD)
     assert "Traceback" not in done.stderr
+
+
+def test_help_documents_formats_limits_and_every_exit_status() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--output {text,json,github}" in text
+    assert "--allow-empty" in text and "--fetch" in text
+    assert "no objects at all unless --allow-empty is given" in text
+    assert '"excessive aliasing"' in text and "deeper than 100 levels" in text
+
+
+def test_missing_crds_say_how_to_get_them(tmp_path: Path) -> None:
+    result = run(GATEWAY, env={"CRDS_MIRROR": str(tmp_path)})
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and line.endswith("(or pass --fetch)")
