@@ -110,6 +110,13 @@ class Document:
         return self.line
 
 
+def _key_text(key: object) -> str:
+    """A non-string mapping key as sigs.k8s.io/yaml writes it into JSON (``true``, not ``True``)."""
+    if isinstance(key, bool) or key is None:
+        return "null" if key is None else str(key).lower()
+    return str(key)
+
+
 class _Refused(Exception):
     """This document is refused (aliasing, depth); parsing goes on with the next one."""
 
@@ -192,7 +199,7 @@ class _Builder:
         if isinstance(top.value, list):
             top.value.append(value)
         elif top.key is _NO_KEY:
-            top.key = value if isinstance(value, str) else str(value)
+            top.key = value if isinstance(value, str) else _key_text(value)
             top.key_line, top.merging = line, tag == _MERGE
         else:
             self._set(top, value)
@@ -361,6 +368,8 @@ def load_documents(text: str, budget: Budget | None = None) -> list[Document]:
     """
     budget = Budget() if budget is None else budget
     documents: list[Document] = []
-    for offset, chunk in _chunks(_BOM_AT_LINE_START.sub("", text)):
+    if "\ufeff" in text:
+        text = _BOM_AT_LINE_START.sub("", text)
+    for offset, chunk in _chunks(text):
         _parse_chunk(chunk, offset, documents, budget)
     return documents

@@ -103,3 +103,8 @@ def test_a_run_budget_spans_texts() -> None:
     assert budget.documents == 10
     with pytest.raises(LimitExceeded, match="YAML documents in one run"):
         load_documents("---\n" * MAX_DOCUMENTS, budget)
+
+
+def test_non_string_keys_read_as_json_keys() -> None:
+    (doc,) = load_documents("true: 1\n1: 2\n~: 3\n")
+    assert doc.value == {"true": 1, "1": 2, "null": 3}
