@@ -175,7 +175,7 @@ class _Builder:
     def _count(self, nodes: int, aliased: bool) -> None:
         self.decoded += nodes
         self.budget.nodes += nodes
-        if aliased:
+        if aliased:  # checked only when aliases add nodes: the share can only grow then
             self.aliased += nodes
             if excessive_aliasing(self.aliased, self.decoded):
                 raise _Refused(
@@ -218,23 +218,26 @@ class _Builder:
     # -- events -----------------------------------------------------------------------------------
 
     def scalar(self, event: yaml.ScalarEvent, loader: _Loader) -> None:
-        tag = event.tag
+        """One scalar: most events of every file, so the common cases are written out here."""
+        tag, value = event.tag, event.value
         if tag is None or tag == "!":
-            tag = _plain_tag(event.value) if event.implicit[0] else _STR
-        if tag == _STR:
-            value: object = event.value
-        elif tag == _MERGE:
-            value = event.value
-        else:
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+            tag = _plain_tag(value) if event.implicit[0] else _STR
+        if tag != _STR and tag != _MERGE:
+            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
             # Called directly: construct_object would remember every node for the whole chunk.
             constructor = loader.yaml_constructors.get(tag) or loader.yaml_constructors[None]
             value = constructor(loader, node)
-        line = self.line_at(event.start_mark)
-        self._record(self._child_path(), line)
+        line = self.offset + event.start_mark.line + 1
         self._count(1, aliased=False)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
+        if not self.stack:
+            self._record((), line)
+            self._attach(value, 1, line, tag)
+            return
+        top = self.stack[-1]
+        if top.path is not None and (type(top.value) is list or isinstance(top.key, str)):
+            self._record(self._child_path(), line)
         self._attach(value, 1, line, tag)
 
     def start(
