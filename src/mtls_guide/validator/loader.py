@@ -56,6 +56,8 @@ _Loader.yaml_implicit_resolvers = {
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
+# Tags whose scalars stay text: JSON has no timestamps (an explicit !!timestamp is a string).
+_AS_TEXT = frozenset({_STR, _MERGE, "tag:yaml.org,2002:timestamp"})
 _RESOLVER = _Loader("")
 
 
@@ -222,11 +224,13 @@ class _Builder:
         tag, value = event.tag, event.value
         if tag is None or tag == "!":
             tag = _plain_tag(value) if event.implicit[0] else _STR
-        if tag != _STR and tag != _MERGE:
+        if tag not in _AS_TEXT:
             node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
             # Called directly: construct_object would remember every node for the whole chunk.
             constructor = loader.yaml_constructors.get(tag) or loader.yaml_constructors[None]
             value = constructor(loader, node)
+            if isinstance(value, bytes):  # !!binary: JSON has no bytes; go-yaml gives a string
+                value = value.decode("utf-8", "replace")
         line = self.offset + event.start_mark.line + 1
         self._count(1, aliased=False)
         if event.anchor:

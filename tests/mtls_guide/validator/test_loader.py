@@ -108,3 +108,9 @@ def test_a_run_budget_spans_texts() -> None:
 def test_non_string_keys_read_as_json_keys() -> None:
     (doc,) = load_documents("true: 1\n1: 2\n~: 3\n")
     assert doc.value == {"true": 1, "1": 2, "null": 3}
+
+
+def test_values_are_json_values() -> None:
+    """No bytes or dates reach the validator: the API server only ever sees JSON."""
+    (doc,) = load_documents("a: !!binary aGVsbG8=\nb: !!timestamp 2024-01-01\nc: !!float 1\n")
+    assert doc.value == {"a": "hello", "b": "2024-01-01", "c": 1.0}
