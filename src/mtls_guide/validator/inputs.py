@@ -68,14 +68,19 @@ def _regular_file_in(root: Path, path: Path) -> str | None:
     return None if stat.S_ISREG(info.st_mode) else "not a regular file"
 
 
-def folder_files(root: Path) -> tuple[list[Path], list[str]]:
-    """Every *.yaml and *.yml file under ``root`` in name order, and a note per skipped one.
+def folder_files(root: Path) -> tuple[list[Path], list[str], list[ReadError]]:
+    """Every *.yaml and *.yml file under ``root`` in name order, a note per skipped one, and
+    an error per folder that cannot be listed (its files would silently go unchecked).
 
     Symbolic links to folders are not followed (os.walk's default); links to files
     are read only when they point inside ``root``.
     """
-    files, notes = [], []
-    for folder, dirs, names in os.walk(root):
+    files, notes, errors = [], [], []
+
+    def unlistable(exc: OSError) -> None:
+        errors.append(ReadError(f"{exc.filename}: cannot list this folder: {exc.strerror}"))
+
+    for folder, dirs, names in os.walk(root, onerror=unlistable):
         dirs.sort()
         for name in sorted(names):
             path = Path(folder) / name
@@ -86,7 +91,7 @@ def folder_files(root: Path) -> tuple[list[Path], list[str]]:
                 files.append(path)
             else:
                 notes.append(f"{path}: skipped: {reason}")
-    return files, notes
+    return files, notes, errors
 
 
 def _read_path(path: Path) -> bytes | ReadError:
@@ -110,9 +115,10 @@ def _expand(raw: str) -> Iterator[tuple[str, Path | None] | ReadError | str]:
     if not path.is_dir():
         yield (str(path), path)
         return
-    files, notes = folder_files(path)
+    files, notes, errors = folder_files(path)
     yield from notes
-    if not files:
+    yield from errors
+    if not files and not errors:
         yield ReadError(f"{raw}: no *.yaml or *.yml files in this folder")
     yield from ((str(file), file) for file in files)
 
