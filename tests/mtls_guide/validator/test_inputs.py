@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mtls_guide.validator.inputs import ReadError, folder_files
+from mtls_guide.validator.inputs import Input, ReadError, folder_files, read_inputs
 
 
 def test_an_unlistable_folder_is_an_error_not_a_silent_skip(tmp_path: Path, monkeypatch) -> None:
@@ -25,3 +25,10 @@ def test_an_unlistable_folder_is_an_error_not_a_silent_skip(tmp_path: Path, monk
     assert errors == [
         ReadError(f"{tmp_path / 'locked'}: cannot list this folder: Permission denied")
     ]
+
+
+def test_utf16_with_a_bom_is_read_as_kubectl_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "windows.yaml"
+    path.write_bytes("kind: ConfigMap\n".encode("utf-16"))  # Python writes the BOM first
+    (item,) = read_inputs([str(path)])
+    assert item == Input(str(path), "kind: ConfigMap\n")
