@@ -142,8 +142,10 @@ def run(args: argparse.Namespace) -> int:
             fetch_crds()
         validator = Validator(args.channel)
     except PinError as exc:
-        hint = "" if args.fetch else " (or pass --fetch)"
-        print(f"error: {exc}{hint}", file=sys.stderr)
+        message = f"{exc}{'' if args.fetch else ' (or pass --fetch)'}"
+        print(f"error: {message}", file=sys.stderr)
+        if args.output != "text":  # CI still gets a document it can parse
+            print("\n".join(render(args.output, [], [message], None)))
         return USAGE
     objects, errors, _ = _validate(validator, args.paths)
     lints = lint_objects(objects)

@@ -337,3 +337,12 @@ def test_missing_crds_say_how_to_get_them(tmp_path: Path) -> None:
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: ") and line.endswith("(or pass --fetch)")
+
+
+def test_missing_crds_in_json_and_github_output(tmp_path: Path) -> None:
+    env = {"CRDS_MIRROR": str(tmp_path)}
+    report = json.loads(run("--output", "json", GATEWAY, env=env).stdout)
+    (message,) = report["inputErrors"]
+    assert message.endswith("(or pass --fetch)") and report["summary"] is None
+    github = run("--output", "github", GATEWAY, env=env)
+    assert github.returncode == 2 and github.stdout.startswith("::error::")
