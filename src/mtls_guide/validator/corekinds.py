@@ -11,8 +11,6 @@ error: the server refuses such an object while decoding, before validation.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,7 +24,7 @@ MAX_DATA_BYTES = 1024 * 1024  # core.MaxSecretSize: Secret and ConfigMap data, 1
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n]")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]")
 
 CONFIG_KEY_MSG = (
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
@@ -121,16 +119,32 @@ def port_num_or_name(value: object, path: FieldPath) -> list[FieldError]:
 def base64_problem(text: str) -> str | None:
     """Go's ``base64.StdEncoding`` as ``encoding/json`` uses it for ``[]byte``: padding
     required, CR and LF ignored anywhere (so 76-column wrapped output decodes), nothing
-    else. Returns the server's message, or None when ``text`` decodes."""
-    bad = next((i for i, c in enumerate(text) if not _BASE64.match(c)), None)
-    stripped = text.replace("\r", "").replace("\n", "")
-    if bad is None:
-        try:
-            base64.b64decode(stripped, validate=True)
-            return None
-        except (binascii.Error, ValueError):
-            bad = len(text) - len(stripped) % 4 if len(stripped) % 4 else text.find("=")
-    return f"illegal base64 data at input byte {max(bad, 0)}"
+    else. Returns the server's message with Go's byte offset, or None when ``text`` decodes."""
+    offset = _base64_error_offset(text)
+    return None if offset is None else f"illegal base64 data at input byte {offset}"
+
+
+def _base64_error_offset(text: str) -> int | None:
+    """Where Go's decoder stops (its ``CorruptInputError``), following its decodeQuantum."""
+    chars = [(i, c) for i, c in enumerate(text) if c not in "\r\n"]
+    for start in range(0, len(chars), 4):
+        quantum = chars[start : start + 4]
+        for j, (i, c) in enumerate(quantum):
+            if c != "=":
+                if not _BASE64.match(c):
+                    return i
+                continue
+            if j < 2:
+                return i  # padding where data must be
+            if j == 2 and len(quantum) < 4:
+                return len(text)  # "=" needs its second "="
+            if j == 2 and quantum[3][1] != "=":
+                return i
+            rest = chars[start + 4 :]
+            return rest[0][0] if rest else None  # nothing may follow the padding
+        if len(quantum) < 4:
+            return len(text) - len(quantum)  # the last group is short and unpadded
+    return None
 
 
 def _decoded_size(text: str) -> int:

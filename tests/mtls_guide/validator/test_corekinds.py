@@ -7,6 +7,8 @@ import base64
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mtls_guide.checks import validator
 from mtls_guide.validator.corekinds import base64_problem
@@ -38,12 +40,15 @@ def test_base64_wrapped_at_76_columns_is_accepted() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [
+    [  # offsets as Go's encoding/base64 (StdEncoding) reports them
         ("YWJj", None),
         ("YWJj\r\nZGVm\n", None),  # CR and LF are skipped anywhere
         ("YW Jj", "illegal base64 data at input byte 2"),  # a space is not
         ("YWJ", "illegal base64 data at input byte 0"),  # padding is required
-        ("YQ==YQ==", "illegal base64 data at input byte 2"),
+        ("YQ==YQ==", "illegal base64 data at input byte 4"),  # nothing after the padding
+        ("YQ=", "illegal base64 data at input byte 3"),  # "=" needs its second "="
+        ("YQ=a", "illegal base64 data at input byte 2"),
+        ("Y===", "illegal base64 data at input byte 1"),
         ("-----BEGIN", "illegal base64 data at input byte 0"),
     ],
 )
@@ -183,3 +188,21 @@ def test_wrong_types_stop_at_decoding() -> None:
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: [1]\n"
     (problem,) = problems(text)
     assert problem.startswith("data: Invalid value:")
+
+
+@given(st.binary(max_size=200), st.integers(min_value=1, max_value=80))
+def test_what_base64_writes_wrapped_anywhere_decodes(data: bytes, width: int) -> None:
+    encoded = base64.b64encode(data).decode()
+    wrapped = "\n".join(encoded[i : i + width] for i in range(0, len(encoded), width))
+    assert base64_problem(wrapped) is None
+
+
+@given(st.text(alphabet="AB=+/ \n-", max_size=12))
+def test_a_text_go_refuses_python_refuses_too(text: str) -> None:
+    stripped = text.replace("\n", "")
+    try:
+        base64.b64decode(stripped, validate=True)
+        python_accepts = len(stripped) % 4 == 0
+    except ValueError:
+        python_accepts = False
+    assert (base64_problem(text) is None) == python_accepts
