@@ -11,6 +11,7 @@ error: the server refuses such an object while decoding, before validation.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -38,6 +39,11 @@ DNS1035_MSG = (
 PORT_RANGE_MSG = "must be between 1 and 65535, inclusive"
 PROTOCOLS = ("SCTP", "TCP", "UDP")
 SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
+
+
+def as_json(value: object) -> str:
+    """A map or list as Kubernetes 1.35 shows it in a field error: compact JSON."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def max_len(limit: int) -> str:
@@ -369,7 +375,7 @@ def deployment(obj: Obj) -> list[FieldError]:
     elif not selector.get("matchLabels") and not selector.get("matchExpressions"):
         errors.append(
             invalid(
-                ("spec", "selector"), show(selector), "empty selector is invalid for deployment"
+                ("spec", "selector"), as_json(selector), "empty selector is invalid for deployment"
             )
         )
     else:
@@ -378,7 +384,7 @@ def deployment(obj: Obj) -> list[FieldError]:
             errors.append(
                 invalid(
                     ("spec", "template", "metadata", "labels"),
-                    show(labels),
+                    as_json(labels),
                     "`selector` does not match template `labels`",
                 )
             )

@@ -175,7 +175,7 @@ spec:
 def test_deployment_selector_must_match_template_labels() -> None:
     assert problems(DEPLOYMENT.replace("SELECTED", "backend")) == []
     (problem,) = problems(DEPLOYMENT.replace("SELECTED", "other"))
-    assert problem.startswith("spec.template.metadata.labels: Invalid value:")
+    assert problem.startswith('spec.template.metadata.labels: Invalid value: {"app":"backend"}:')
     assert problem.endswith("`selector` does not match template `labels`")
 
 
