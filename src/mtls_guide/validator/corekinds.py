@@ -289,7 +289,7 @@ def _service_ports(ports: list[Any], kind: str) -> list[FieldError]:
                 FieldError(
                     path,
                     "Duplicate",
-                    f"Duplicate value: {show({'port': key[1], 'protocol': protocol})}",
+                    f"Duplicate value: {as_json({'port': key[1], 'protocol': protocol})}",
                 )
             )
         seen.add(key)
