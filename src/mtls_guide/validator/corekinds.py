@@ -25,7 +25,7 @@ MAX_DATA_BYTES = 1024 * 1024  # core.MaxSecretSize: Secret and ConfigMap data, 1
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
-_BASE64 = re.compile(r"[A-Za-z0-9+/]")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=\r\n]")
 
 CONFIG_KEY_MSG = (
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
@@ -131,26 +131,26 @@ def base64_problem(text: str) -> str | None:
 
 
 def _base64_error_offset(text: str) -> int | None:
-    """Where Go's decoder stops (its ``CorruptInputError``), following its decodeQuantum."""
-    chars = [(i, c) for i, c in enumerate(text) if c not in "\r\n"]
-    for start in range(0, len(chars), 4):
-        quantum = chars[start : start + 4]
-        for j, (i, c) in enumerate(quantum):
-            if c != "=":
-                if not _BASE64.match(c):
-                    return i
-                continue
-            if j < 2:
-                return i  # padding where data must be
-            if j == 2 and len(quantum) < 4:
-                return len(text)  # "=" needs its second "="
-            if j == 2 and quantum[3][1] != "=":
-                return i
-            rest = chars[start + 4 :]
-            return rest[0][0] if rest else None  # nothing may follow the padding
-        if len(quantum) < 4:
-            return len(text) - len(quantum)  # the last group is short and unpadded
-    return None
+    """Where Go's decoder stops (its ``CorruptInputError``), following its decodeQuantum; in
+    C-speed string searches, since a Secret value may be megabytes long."""
+    data_chars = len(text) - text.count("\n") - text.count("\r")
+    bad, pad = _NOT_BASE64.search(text), text.find("=")
+    if bad and (pad < 0 or bad.start() < pad):
+        return bad.start()
+    if pad < 0:  # only alphabet characters: the last group must be complete
+        return None if data_chars % 4 == 0 else len(text) - data_chars % 4
+    position = (pad - text.count("\n", 0, pad) - text.count("\r", 0, pad)) % 4
+    if position < 2:
+        return pad  # padding where data must be
+    rest = ((i, text[i]) for i in range(pad + 1, len(text)) if text[i] not in "\r\n")
+    if position == 2:  # "xx=" must be "xx=="
+        second = next(rest, None)
+        if second is None:
+            return len(text)
+        if second[1] != "=":
+            return pad
+    after = next(rest, None)
+    return None if after is None else after[0]  # nothing may follow the padding
 
 
 def _decoded_size(text: str) -> int:

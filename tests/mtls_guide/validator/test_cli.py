@@ -346,3 +346,13 @@ def test_missing_crds_in_json_and_github_output(tmp_path: Path) -> None:
     assert message.endswith("(or pass --fetch)") and report["summary"] is None
     github = run("--output", "github", GATEWAY, env=env)
     assert github.returncode == 2 and github.stdout.startswith("::error::")
+
+
+@pytest.mark.parametrize(("blob", "message"), [("QUJD", "Too long"), ("QUJ-", "illegal base64")])
+def test_a_ten_megabyte_secret_value_is_judged(tmp_path: Path, blob: str, message: str) -> None:
+    big = tmp_path / "secret.yaml"
+    value = blob * 2_500_000
+    big.write_text(f"apiVersion: v1\nkind: Secret\nmetadata: {{name: big}}\ndata:\n  k: {value}\n")
+    result = run(big)
+    assert result.returncode == 1 and message in result.stdout
+    assert_clean(result)
