@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -199,6 +201,22 @@ def test_endless_stdin_is_read_with_a_cap() -> None:
     assert result.returncode == 2 and "<stdin>: larger than 16 MiB" in result.stderr
 
 
+def _open_writer(fifo: Path, reader: subprocess.Popen[bytes]) -> int:
+    """The FIFO's write end, once the CLI has opened it (never blocks if the CLI died first)."""
+    deadline = time.monotonic() + HANG_GUARD
+    while time.monotonic() < deadline and reader.poll() is None:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)
+        return fd
+    raise AssertionError(f"the CLI never opened {fifo}: {reader.communicate()}")
+
+
 def test_a_fifo_is_read_with_a_cap(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
@@ -206,7 +224,7 @@ def test_a_fifo_is_read_with_a_cap(tmp_path: Path) -> None:
         [sys.executable, str(CLI), str(fifo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     chunk = b"#" * 65536 + b"\n"
-    with contextlib.suppress(BrokenPipeError), fifo.open("wb") as writer:
+    with contextlib.suppress(BrokenPipeError), os.fdopen(_open_writer(fifo, cli), "wb") as writer:
         for _ in range(20 * 16):  # 20 MiB at most, then the writer gives up
             writer.write(chunk)
     _, err = cli.communicate(timeout=HANG_GUARD)
