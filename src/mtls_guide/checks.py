@@ -123,11 +123,14 @@ def rejected(block: Block, expected: str, channel: str = "standard") -> list[str
 
 
 def validator_output(block: Block, target: str) -> list[str]:
-    """An output block must be exactly what the validator CLI prints for ``target``."""
+    """An output block must be exactly what the validator CLI prints for ``target``
+    (a path, optionally after CLI options such as ``--output github``)."""
+    import shlex
+
     from mtls_guide.paths import ROOT
 
     result = subprocess.run(
-        [sys.executable, "scripts/validate_manifests.py", "--quiet", target],
+        [sys.executable, "scripts/validate_manifests.py", "--quiet", *shlex.split(target)],
         cwd=ROOT,
         capture_output=True,
         text=True,

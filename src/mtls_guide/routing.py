@@ -34,6 +34,9 @@ DIRECTIVES = {
     "unvalidated",  # a manifest whose schema is not public; the page shows a visible note
     "lab",  # run against the local lab; the reason states the outcome: "exit 0|55; prints "...""
 }
+# A reader's pre-commit config and GitHub Actions step for the validator
+# (mtls_guide.validator.reader_snippets).
+DIRECTIVES |= {"pre-commit-config", "github-step"}
 
 
 class Unaccounted(Exception):

@@ -13,6 +13,7 @@ from pytest_examples import CodeExample, EvalExample
 from mtls_guide import checks
 from mtls_guide.blocks import Block, blocks_in, collect
 from mtls_guide.routing import route
+from mtls_guide.validator import reader_snippets
 
 BLOCKS = collect()
 
@@ -25,6 +26,9 @@ SIMPLE_CHECKERS = {
     "lab": checks.shellcheck,  # also run against the lab by tests/docs/test_lab_blocks.py
     "yaml-syntax": checks.yaml_syntax,
     "mermaid": checks.mermaid,
+    # The validator page's snippets for readers' repositories.
+    "pre-commit-config": reader_snippets.pre_commit_config,
+    "github-step": reader_snippets.github_step,
 }
 
 

@@ -3,15 +3,11 @@
 Their OpenAPI shape comes from the JSON Schemas that the ``kubernetes-validate``
 package ships (strict variant: unknown fields are errors); unlike its
 ``validate()``, which stops at the first error, every error is reported. The API
-server's hand-written Go rules that matter for mTLS are added on top
-(validation-semantics §4): a ``kubernetes.io/tls`` Secret needs ``tls.crt`` and
-``tls.key``, data keys are config keys, Secret data is base64.
+server's hand-written Go rules are added on top by ``corekinds``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import re
@@ -20,7 +16,6 @@ from importlib import resources
 from mtls_guide.validator.errors import FieldError, Key, invalid, required, show
 
 KUBERNETES_VERSION = "1.35.0"  # the kubectl the guide uses (tooling notes §9)
-_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
 def _schema_dir():
@@ -96,59 +91,7 @@ def _from_jsonschema(error) -> FieldError:
 
 
 def check_builtin(obj: dict) -> list[FieldError]:
+    """The OpenAPI shape only; the server's hand-written rules are in ``corekinds``."""
     validator = _validator(obj["apiVersion"], obj["kind"])
     assert validator is not None
-    errors = [_from_jsonschema(e) for e in validator.iter_errors(obj)]
-    if obj["kind"] == "Secret" and obj["apiVersion"] == "v1":
-        errors += _secret_rules(obj)
-    if obj["kind"] == "ConfigMap" and obj["apiVersion"] == "v1":
-        errors += _config_keys(obj, ("data", "binaryData"))
-        errors += _total_size(obj, ("data", "binaryData"), ())
-    return errors
-
-
-MAX_DATA_BYTES = 1024 * 1024  # corevalidation: ConfigMap and Secret data at most 1 MiB
-
-
-def _total_size(obj: dict, fields: tuple[str, ...], path: tuple) -> list[FieldError]:
-    total = sum(
-        len(str(key)) + len(value.encode() if isinstance(value, str) else b"")
-        for field in fields
-        for key, value in (obj.get(field) or {}).items()
-    )
-    if total > MAX_DATA_BYTES:
-        return [FieldError(path, "TooLong", f"Too long: must have at most {MAX_DATA_BYTES} bytes")]
-    return []
-
-
-def _config_keys(obj: dict, fields: tuple[str, ...]) -> list[FieldError]:
-    errors = []
-    for field in fields:
-        for key in obj.get(field) or {}:
-            if not _CONFIG_KEY.match(str(key)) or len(str(key)) > 253:
-                errors.append(
-                    invalid(
-                        (field, Key(key)),
-                        show(key),
-                        "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
-                    )
-                )
-    return errors
-
-
-def _secret_rules(obj: dict) -> list[FieldError]:
-    data = obj.get("data") or {}
-    errors = _config_keys(obj, ("data", "stringData"))
-    for key, value in data.items():
-        if isinstance(value, str):
-            try:
-                base64.b64decode(value, validate=True)
-            except binascii.Error:
-                errors.append(invalid(("data", Key(key)), '"<value>"', "illegal base64 data"))
-    errors += _total_size(obj, ("data", "stringData"), ("data",))
-    if obj.get("type") == "kubernetes.io/tls":
-        present = set(data) | set(obj.get("stringData") or {})
-        for key in ("tls.crt", "tls.key"):
-            if key not in present:
-                errors.append(required(("data", Key(key))))
-    return errors
+    return [_from_jsonschema(e) for e in validator.iter_errors(obj)]

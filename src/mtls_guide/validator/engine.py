@@ -9,12 +9,13 @@ value validation, list types, and CEL unless a blocking error was found.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from mtls_guide.validator import core
+from mtls_guide.validator import core, corekinds
 from mtls_guide.validator.cel import check_rules
 from mtls_guide.validator.crds import CHANNELS, SchemaIndex, load_index
-from mtls_guide.validator.errors import NOT_CHECKED, FieldError, invalid, render_path
-from mtls_guide.validator.loader import Document, load_documents
+from mtls_guide.validator.errors import NOT_CHECKED, FieldError, FieldPath, invalid, render_path
+from mtls_guide.validator.loader import Budget, Document, load_documents
 from mtls_guide.validator.meta import check_metadata, unknown_metadata_fields
 from mtls_guide.validator.schema import (
     apply_defaults,
@@ -51,12 +52,12 @@ class CheckedObject:
 
     source: str
     line: int
-    value: dict | None
+    value: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
     doc: Document | None = None
-    base: tuple = ()  # where the object sits in its document (items[i] of a v1 List)
+    base: FieldPath = ()  # where the object sits in its document (items[i] of a v1 List)
 
-    def line_of(self, path: tuple) -> int:
+    def line_of(self, path: FieldPath) -> int:
         """The source line of a field of this object (or of its nearest ancestor)."""
         return self.doc.line_of(self.base + path) if self.doc else self.line
 
@@ -93,7 +94,7 @@ def _field_of(error: FieldError) -> str:
     return error.field
 
 
-def subject_of(obj: dict) -> str:
+def subject_of(obj: dict[str, Any]) -> str:
     name = (
         (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
     )
@@ -108,13 +109,24 @@ class Validator:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
         self.channel = channel
         self.index: SchemaIndex = load_index(channel)
+        self._other: SchemaIndex | None = None  # the other channel, loaded for hints only
+
+    def _other_index(self) -> SchemaIndex:
+        if self._other is None:
+            self._other = load_index("experimental" if self.channel == "standard" else "standard")
+        return self._other
 
     # -- entry points ---------------------------------------------------------------------------
 
-    def check_text(self, text: str, source: str) -> list[CheckedObject]:
-        """Every object of a (multi-document) YAML text; a broken document does not stop the rest."""
+    def check_text(
+        self, text: str, source: str, budget: Budget | None = None
+    ) -> list[CheckedObject]:
+        """Every object of a (multi-document) YAML text; a broken document does not stop the rest.
+
+        ``budget`` is shared by the texts of one run; spending it raises ``LimitExceeded``.
+        """
         results = []
-        for doc in load_documents(text):
+        for doc in load_documents(text, budget):
             if doc.error is not None:
                 results.append(self._failed(doc, source, f"document {doc.index + 1}", doc.error))
             elif doc.value is not None:
@@ -124,7 +136,7 @@ class Validator:
     # -- one document ---------------------------------------------------------------------------
 
     def _failed(
-        self, doc: Document, source: str, subject: str, message: str, path=()
+        self, doc: Document, source: str, subject: str, message: str, path: FieldPath = ()
     ) -> CheckedObject:
         return CheckedObject(
             source,
@@ -171,7 +183,9 @@ class Validator:
             ]
         return [self._check_object(obj, doc, source, ())]
 
-    def _check_object(self, obj: object, doc: Document, source: str, base: tuple) -> CheckedObject:
+    def _check_object(
+        self, obj: object, doc: Document, source: str, base: FieldPath
+    ) -> CheckedObject:
         line = doc.line_of(base)
         if not isinstance(obj, dict) or not obj.get("apiVersion") or not obj.get("kind"):
             return CheckedObject(
@@ -195,7 +209,9 @@ class Validator:
         ]
         return CheckedObject(source, line, value, problems, doc, base)
 
-    def _field_errors(self, obj: dict, doc: Document, base: tuple) -> tuple[list[FieldError], dict]:
+    def _field_errors(
+        self, obj: dict[str, Any], doc: Document, base: FieldPath
+    ) -> tuple[list[FieldError], dict[str, Any]]:
         """All field errors of one object, and its defaulted value."""
         duplicates = [
             FieldError(p[len(base):], "Unknown", f'duplicate field "{render_path(p[len(base):])}"')
@@ -215,6 +231,7 @@ class Validator:
         if strict:
             return strict, obj  # strict decoding fails the request before validation
         value = apply_defaults(_copy(obj), crd.schema)
+        assert isinstance(value, dict)  # defaults never change an object's type
         if crd.status_subresource:
             value.pop("status", None)
         errors = check_metadata(value.get("metadata"), crd.namespaced)
@@ -230,12 +247,18 @@ class Validator:
             errors += admission_errors(value)
         return errors, value
 
-    def _builtin_errors(self, obj: dict) -> list[FieldError]:
+    def _builtin_errors(self, obj: dict[str, Any]) -> list[FieldError]:
+        """Schema, then (if the object decodes) ObjectMeta and the server's own rules."""
         errors = core.check_builtin(obj)
-        kind = obj["kind"]
+        if any(e.type == "TypeInvalid" for e in errors):
+            return errors  # the server cannot decode it into its Go type; nothing else runs
+        api_version, kind = obj["apiVersion"], obj["kind"]
         namespaced = kind not in {"Namespace", "ClusterRole", "ClusterRoleBinding"}
-        meta = check_metadata(obj.get("metadata"), namespaced, name_is_label=kind == "Namespace")
-        return errors + [e for e in meta if e.type != "TypeInvalid"]
+        names = corekinds.name_rule(api_version, kind)
+        meta = check_metadata(obj.get("metadata"), namespaced, name_is_label=names == "label")
+        if names == "dns1035":  # corekinds checks the name with the stricter rule
+            meta = [e for e in meta if e.path != ("metadata", "name") or e.type == "Required"]
+        return errors + [e for e in meta if e.type != "TypeInvalid"] + corekinds.check(obj)
 
     def _no_match(self, group: str, version: str, kind: str) -> str:
         api_version = f"{group}/{version}" if group else version
@@ -245,7 +268,9 @@ class Validator:
         served = sorted(v.version for v in self.index.knows_kind(group, kind) if v.served)
         if served:
             hints.append(f"the {self.channel} channel serves {', '.join(served)}")
-        if any(v.served for v in load_index(other).knows_kind(group, kind) if v.version == version):
+        if any(
+            v.served for v in self._other_index().knows_kind(group, kind) if v.version == version
+        ):
             hints.append(f"the {other} channel serves {version} (--channel {other})")
         if not hints:
             return f"{message}: no pinned CRD defines this kind; add its CRD to locks/crds.json"

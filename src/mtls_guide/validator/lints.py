@@ -9,9 +9,10 @@ validated (with defaults applied), and are reported apart from API errors.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from mtls_guide.validator.engine import CheckedObject, Problem
-from mtls_guide.validator.errors import render_path
+from mtls_guide.validator.errors import FieldPath, render_path
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 
@@ -20,26 +21,45 @@ def _ns(obj: CheckedObject) -> str:
     return obj.namespace or "default"
 
 
+def _value(obj: CheckedObject) -> dict[str, Any]:
+    """The defaulted value of an object the lints look at (only valid objects are indexed)."""
+    assert obj.value is not None
+    return obj.value
+
+
+def _spec(obj: CheckedObject) -> dict[str, Any]:
+    spec = _value(obj)["spec"]
+    assert isinstance(spec, dict)
+    return spec
+
+
 class _Objects:
+    """The valid objects of one run, indexed so every lookup costs the same however many there are."""
+
     def __init__(self, objects: list[CheckedObject]) -> None:
-        self.objects = [o for o in objects if o.value is not None and not o.problems]
+        self.by_kind: dict[str, list[CheckedObject]] = {}
+        self.by_key: dict[tuple[str, str, str], CheckedObject] = {}
+        for obj in objects:
+            if obj.value is None or obj.problems:
+                continue
+            self.by_kind.setdefault(obj.kind, []).append(obj)
+            self.by_key.setdefault((obj.kind, _ns(obj), obj.name), obj)  # the first one wins
+        self.grants_in: dict[str, list[CheckedObject]] = {}
+        for grant in self.of_kind("ReferenceGrant"):
+            self.grants_in.setdefault(_ns(grant), []).append(grant)
 
     def find(self, kind: str, namespace: str, name: str) -> CheckedObject | None:
-        return next(
-            (o for o in self.objects if (o.kind, _ns(o), o.name) == (kind, namespace, name)), None
-        )
+        return self.by_key.get((kind, namespace, name))
 
     def of_kind(self, kind: str) -> Iterator[CheckedObject]:
-        return (o for o in self.objects if o.kind == kind)
+        return iter(self.by_kind.get(kind, ()))
 
     def granted(
         self, from_kind: str, from_ns: str, to_group: str, to_kind: str, to_ns: str, name: str
     ) -> bool:
         """A ReferenceGrant in ``to_ns`` lets ``from_kind`` objects of ``from_ns`` refer to the target."""
-        for grant in self.of_kind("ReferenceGrant"):
-            spec = grant.value["spec"]
-            if _ns(grant) != to_ns:
-                continue
+        for grant in self.grants_in.get(to_ns, ()):
+            spec = _spec(grant)
             froms = any(
                 (f.get("group"), f.get("kind"), f.get("namespace"))
                 == (GATEWAY_GROUP, from_kind, from_ns)
@@ -56,7 +76,7 @@ class _Objects:
         return False
 
 
-def _lint(obj: CheckedObject, path: tuple, message: str) -> Problem:
+def _lint(obj: CheckedObject, path: FieldPath, message: str) -> Problem:
     return Problem(
         obj.source,
         obj.line_of(path),
@@ -68,7 +88,7 @@ def _lint(obj: CheckedObject, path: tuple, message: str) -> Problem:
 
 
 def _check_ref(
-    objs: _Objects, owner: CheckedObject, field: tuple, ref: dict, want_kind: str
+    objs: _Objects, owner: CheckedObject, field: FieldPath, ref: dict[str, Any], want_kind: str
 ) -> Iterator[Problem]:
     kind, group = ref.get("kind", want_kind), ref.get("group", "")
     if group not in ("", "core") or kind != want_kind:
@@ -81,9 +101,9 @@ def _check_ref(
     where = f"{kind} {namespace}/{ref['name']}"
     if target is None:
         yield _lint(owner, field, f"{where} is not among these manifests")
-    elif kind == "ConfigMap" and "ca.crt" not in (target.value.get("data") or {}):
+    elif kind == "ConfigMap" and "ca.crt" not in (_value(target).get("data") or {}):
         yield _lint(owner, field, f"{where} has no key ca.crt (the key Gateway API Core reads)")
-    elif kind == "Secret" and target.value.get("type") != "kubernetes.io/tls":
+    elif kind == "Secret" and _value(target).get("type") != "kubernetes.io/tls":
         yield _lint(owner, field, f"{where} is not of type kubernetes.io/tls")
     if namespace != _ns(owner) and not objs.granted(
         owner.kind, _ns(owner), "", kind, namespace, ref["name"]
@@ -96,7 +116,7 @@ def _check_ref(
 
 
 def _gateway_refs(objs: _Objects, gateway: CheckedObject) -> Iterator[Problem]:
-    spec = gateway.value["spec"]
+    spec = _spec(gateway)
     for i, listener in enumerate(spec.get("listeners", [])):
         for j, ref in enumerate((listener.get("tls") or {}).get("certificateRefs", [])):
             yield from _check_ref(
@@ -108,8 +128,10 @@ def _gateway_refs(objs: _Objects, gateway: CheckedObject) -> Iterator[Problem]:
             objs, gateway, ("spec", "tls", "backend", "clientCertificateRef"), backend_ref, "Secret"
         )
     frontend = (spec.get("tls") or {}).get("frontend") or {}
-    base = ("spec", "tls", "frontend")
-    validations = [((*base, "default"), frontend.get("default") or {})]
+    base: FieldPath = ("spec", "tls", "frontend")
+    validations: list[tuple[FieldPath, dict[str, Any]]] = [
+        ((*base, "default"), frontend.get("default") or {})
+    ]
     validations += [
         ((*base, "perPort", i, "tls"), p.get("tls") or {})
         for i, p in enumerate(frontend.get("perPort", []))
@@ -122,7 +144,7 @@ def _gateway_refs(objs: _Objects, gateway: CheckedObject) -> Iterator[Problem]:
 
 
 def _tlsroute_parents(objs: _Objects, route: CheckedObject) -> Iterator[Problem]:
-    for i, parent in enumerate(route.value["spec"].get("parentRefs", [])):
+    for i, parent in enumerate(_spec(route).get("parentRefs", [])):
         if parent.get("kind", "Gateway") != "Gateway":
             continue
         field = ("spec", "parentRefs", i)
@@ -131,7 +153,7 @@ def _tlsroute_parents(objs: _Objects, route: CheckedObject) -> Iterator[Problem]
             yield _lint(route, field, f"Gateway {parent['name']} is not among these manifests")
             continue
         listeners = [
-            listener for listener in gateway.value["spec"]["listeners"]
+            listener for listener in _spec(gateway)["listeners"]
             if parent.get("sectionName") in (None, listener["name"])
         ]  # fmt: skip
         if not listeners:
@@ -147,7 +169,7 @@ def _tlsroute_parents(objs: _Objects, route: CheckedObject) -> Iterator[Problem]
 
 
 def _policy_targets(objs: _Objects, policy: CheckedObject) -> Iterator[Problem]:
-    for i, ref in enumerate(policy.value["spec"].get("targetRefs", [])):
+    for i, ref in enumerate(_spec(policy).get("targetRefs", [])):
         if ref.get("kind") != "Gateway" or "sectionName" not in ref:
             continue
         gateway = objs.find("Gateway", _ns(policy), ref["name"])
@@ -155,7 +177,7 @@ def _policy_targets(objs: _Objects, policy: CheckedObject) -> Iterator[Problem]:
         if gateway is None:
             yield _lint(policy, field, f"Gateway {ref['name']} is not among these manifests")
         elif ref["sectionName"] not in {
-            listener["name"] for listener in gateway.value["spec"]["listeners"]
+            listener["name"] for listener in _spec(gateway)["listeners"]
         }:
             yield _lint(
                 policy, field, f"Gateway {gateway.name} has no listener {ref['sectionName']!r}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mtls_guide.validator.errors import FieldError, Key, invalid, required, show
+from mtls_guide.validator.errors import FieldError, FieldPath, Key, invalid, required, show
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _SUBDOMAIN = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
@@ -22,6 +22,8 @@ LABEL_MSG = (
     "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
     "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
+
+QUALIFIED_NAME_MSG = "name part must consist of alphanumeric characters, '-', '_' or '.'"
 
 KNOWN_FIELDS = {
     "name", "generateName", "namespace", "labels", "annotations", "finalizers", "ownerReferences",
@@ -65,20 +67,14 @@ def check_metadata(meta: object, namespaced: bool, name_is_label: bool = False) 
     name = meta.get("name")
     if not name and not meta.get("generateName"):
         errors.append(required(("metadata", "name"), "name or generateName is required"))
-    elif (
-        isinstance(name, str) and name_is_label and not (len(name) <= 63 and _DNS_LABEL.match(name))
-    ):
-        errors.append(invalid(("metadata", "name"), show(name), LABEL_MSG))
+    elif isinstance(name, str) and name_is_label:
+        errors += [invalid(("metadata", "name"), show(name), m) for m in dns_label_problems(name)]
     elif isinstance(name, str) and name and not is_subdomain(name):
         errors.append(invalid(("metadata", "name"), show(name), SUBDOMAIN_MSG))
     namespace = meta.get("namespace")
-    if (
-        namespaced
-        and isinstance(namespace, str)
-        and namespace
-        and not (len(namespace) <= 63 and _DNS_LABEL.match(namespace))
-    ):
-        errors.append(invalid(("metadata", "namespace"), show(namespace), LABEL_MSG))
+    if namespaced and isinstance(namespace, str) and namespace:
+        path = ("metadata", "namespace")
+        errors += [invalid(path, show(namespace), m) for m in dns_label_problems(namespace)]
     for field in ("labels", "annotations"):
         values = meta.get(field) or {}
         if not isinstance(values, dict):
@@ -90,19 +86,49 @@ def check_metadata(meta: object, namespaced: bool, name_is_label: bool = False) 
                     invalid(
                         path,
                         show(key),
-                        "name part must consist of alphanumeric characters, '-', '_' or '.'",
+                        QUALIFIED_NAME_MSG,
                     )
                 )
             if not isinstance(value, str):
                 errors.append(
                     invalid(path, f'"{type(value).__name__}"', "must be a string", "TypeInvalid")
                 )
-            elif field == "labels" and (len(value) > 63 or not _LABEL_VALUE.match(value)):
-                errors.append(
-                    invalid(
-                        path,
-                        show(value),
-                        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-                    )
-                )
+            elif field == "labels":
+                errors += [invalid(path, show(value), m) for m in label_value_problems(value)]
+    return errors
+
+
+LABEL_VALUE_MSG = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+    "'my_value',  or '12345', regex used for validation is "
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+)
+
+
+def dns_label_problems(value: str) -> list[str]:
+    """apimachinery's IsDNS1123Label: too long and wrong characters are separate messages."""
+    problems = ["must be no more than 63 characters"] if len(value) > 63 else []
+    if not _DNS_LABEL.match(value):
+        problems.append(LABEL_MSG)
+    return problems
+
+
+def label_value_problems(value: str) -> list[str]:
+    """apimachinery's IsValidLabelValue: a value that is only too long is reported as too long."""
+    problems = ["must be no more than 63 characters"] if len(value) > 63 else []
+    if not _LABEL_VALUE.match(value):
+        problems.append(LABEL_VALUE_MSG)
+    return problems
+
+
+def check_labels(labels: dict[str, object], path: FieldPath) -> list[FieldError]:
+    """Label keys and values of a label map (metadata.labels, a Service or Deployment selector)."""
+    errors: list[FieldError] = []
+    for key, value in labels.items():
+        where = (*path, Key(key))
+        if not _qualified_name_ok(str(key)):
+            errors.append(invalid(where, show(key), QUALIFIED_NAME_MSG))
+        if isinstance(value, str):
+            errors += [invalid(where, show(value), m) for m in label_value_problems(value)]
     return errors
