@@ -1,4 +1,4 @@
-"""RFC 4514 subject strings, as cert-manager reads ``literalSubject`` (pki.UnmarshalSubjectStringToRDNSequence).
+"""RFC 4514 subject strings, as cert-manager reads ``literalSubject`` (the parser in cert-manager's pki package).
 
 Only what the webhook needs: the attribute types in order (unknown names marked),
 their unescaped values, and whether the string parses at all.
