@@ -41,6 +41,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mtls_guide import mtls_certs as mc
 from mtls_guide.blocks import Block, CollectError, blocks_in
 from mtls_guide.outputs import Expected, expected_outputs
 from mtls_guide.paths import CERT_TOOL
@@ -134,6 +135,14 @@ class Shell:
                 state.write(f"export {name}={_quote(value)}\n")
 
     def run(self, block: Block) -> subprocess.CompletedProcess[str]:
+        """Run one block; a block that outlives the timeout counts as failed (exit 124)."""
+        try:
+            return self._run(block)
+        except subprocess.TimeoutExpired:
+            message = f"timed out after {self.timeout:g} s\n"
+            return subprocess.CompletedProcess(block.source, 124, "", message)
+
+    def _run(self, block: Block) -> subprocess.CompletedProcess[str]:
         script = (
             f'. {_quote(str(self.state))}; cd "$(cat {_quote(str(self.cwd))})"\n'
             f"trap 'export -p > {_quote(str(self.state))}; pwd > {_quote(str(self.cwd))}' EXIT\n"
@@ -198,12 +207,11 @@ def lab_manifests(page: Path, workdir: Path) -> Path:
     """One file with the page's objects the lab maps (Gateway, routes, policies)."""
     import yaml
 
-    documents = [
-        doc
-        for text in saved_files(page).values()
-        for doc in yaml.safe_load_all(text)
-        if isinstance(doc, dict) and doc.get("kind") in LAB_KINDS
-    ]
+    try:
+        loaded = [doc for text in saved_files(page).values() for doc in yaml.safe_load_all(text)]
+    except yaml.YAMLError as exc:
+        raise WalkthroughError(f"{page}: a manifest is not valid YAML: {exc}") from None
+    documents = [d for d in loaded if isinstance(d, dict) and d.get("kind") in LAB_KINDS]
     path = workdir / ".lab-manifests.yaml"
     path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
     return path
@@ -213,9 +221,13 @@ def lab_manifests(page: Path, workdir: Path) -> Path:
 def page_lab(workdir: Path, manifests: Path) -> Iterator[dict[str, str]]:
     """The local lab serving the page's Gateway with the certificates the page made in ``pki/``."""
     from mtls_guide.lab.reader_pki import ReaderPkiLab
+    from mtls_guide.lab.translate import LabError
 
-    lab = ReaderPkiLab(workdir / ".lab", [str(manifests)], workdir / "pki")
-    lab.start()
+    try:
+        lab = ReaderPkiLab(workdir / ".lab", [str(manifests)], workdir / "pki")
+        lab.start()
+    except (LabError, mc.UsageError) as exc:
+        raise WalkthroughError(f"the lab could not stand in for the cluster: {exc}") from None
     try:
         env = lab.environment()
         yield {name: env[name] for name in ("GATEWAY_IP", "TERMINATE_PORT")}

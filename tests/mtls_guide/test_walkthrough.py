@@ -132,3 +132,9 @@ def test_cli_reports_and_exits(tmp_path: Path, capsys: pytest.CaptureFixture[str
     missing = str(tmp_path / "nope.md")
     assert walkthrough.main([missing, "--mode", "cluster", "--workdir", str(tmp_path / "w3")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_step_that_hangs_fails_instead_of_hanging(tmp_path: Path) -> None:
+    path = page(tmp_path, ("step; both", "bash", "sleep 30"))
+    (result,) = walkthrough.run(path, tmp_path / "work", "offline", timeout=0.5)
+    assert result.returncode == 124 and "timed out after 0.5 s" in result.problems()[0]
