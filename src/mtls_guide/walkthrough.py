@@ -34,6 +34,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -135,24 +136,27 @@ class Shell:
                 state.write(f"export {name}={_quote(value)}\n")
 
     def run(self, block: Block) -> subprocess.CompletedProcess[str]:
-        """Run one block; a block that outlives the timeout counts as failed (exit 124)."""
-        try:
-            return self._run(block)
-        except subprocess.TimeoutExpired:
-            message = f"timed out after {self.timeout:g} s\n"
-            return subprocess.CompletedProcess(block.source, 124, "", message)
-
-    def _run(self, block: Block) -> subprocess.CompletedProcess[str]:
+        """Run one block in its own process group; one that outlives the timeout is killed with
+        everything it started and counts as failed (exit 124)."""
         script = (
             f'. {_quote(str(self.state))}; cd "$(cat {_quote(str(self.cwd))})"\n'
             f"trap 'export -p > {_quote(str(self.state))}; pwd > {_quote(str(self.cwd))}' EXIT\n"
             f"set -a\n{block.source}"
         )
-        return subprocess.run(
+        with subprocess.Popen(
             ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script],
-            cwd=self.workdir, env=self.env, capture_output=True, text=True,
-            timeout=self.timeout, check=False,
-        )  # fmt: skip
+            cwd=self.workdir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True,
+        ) as process:  # fmt: skip
+            try:
+                out, err = process.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                out, err = process.communicate()
+                return subprocess.CompletedProcess(
+                    block.source, 124, out, f"{err}timed out after {self.timeout:g} s\n"
+                )
+        return subprocess.CompletedProcess(block.source, process.returncode, out, err)
 
 
 def _quote(text: str) -> str:

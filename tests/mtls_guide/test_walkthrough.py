@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,7 +136,22 @@ def test_cli_reports_and_exits(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().err.startswith("error: ")
 
 
-def test_a_step_that_hangs_fails_instead_of_hanging(tmp_path: Path) -> None:
-    path = page(tmp_path, ("step; both", "bash", "sleep 30"))
+def test_a_step_that_hangs_fails_and_leaves_nothing_running(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    path = page(tmp_path, ("step; both", "bash", f"sleep 60 &\necho $! > {pid_file}\nsleep 60"))
     (result,) = walkthrough.run(path, tmp_path / "work", "offline", timeout=0.5)
     assert result.returncode == 124 and "timed out after 0.5 s" in result.problems()[0]
+    assert not alive(int(pid_file.read_text()))
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs, allowing init a moment to reap the killed orphan."""
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        if Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z"):
+            return False  # killed, waiting to be reaped
+        time.sleep(0.05)
+    return True
