@@ -101,6 +101,7 @@ class Lab:
         self.ca_refs: list[Key] = []
         self.crl_refs: list[Key] = []
         self._published: dict[str, str] = {}
+        self._env: dict[str, str] = {}
         self._apply_lock = threading.Lock()
 
     @property
@@ -447,6 +448,9 @@ class Lab:
             self._apply(changed, wait=wait)
 
     def environment(self) -> dict[str, str]:
+        """What lab.env holds: the first terminating and passthrough listeners at start."""
+        if self._env:
+            return dict(self._env)
         env = {"GATEWAY_IP": "127.0.0.1", "PKI_DIR": str(self.pki.directory)}
         if self.plan.terminate:
             first = self.plan.terminate[0]
@@ -457,7 +461,8 @@ class Lab:
                 PASSTHROUGH_HOST=first_pass.hostnames[0],
                 PASSTHROUGH_PORT=str(self.ports[first_pass.key]),
             )
-        return env
+        self._env = env
+        return dict(env)
 
     def stats(self, pattern: str = "") -> dict[str, int]:
         """Envoy's counters whose names match ``pattern`` (a regex), from the admin endpoint."""

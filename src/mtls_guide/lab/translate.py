@@ -216,6 +216,12 @@ def _listener(
     frontend_errors: list[str],
 ) -> tuple[list[st.Condition], int]:
     _, namespace, name = key_of(gateway)
+    # Every listener keeps its port, valid or not (its Envoy listener stays, failing closed).
+    result.plan.listeners[f"{namespace}_{name}_{listener['name']}"] = (
+        namespace,
+        name,
+        listener["port"],
+    )
     mode = (listener.get("tls") or {}).get("mode", "Terminate")
     if listener["protocol"] == "TLS" and mode == "Passthrough":
         return _passthrough(view, gateway, listener, result)
@@ -253,7 +259,6 @@ def _listener(
         pair,
         client,
     )
-    result.plan.listeners[entry.key] = (namespace, name, listener["port"])
     accepted = True
     for policy in _policies_for(policies, namespace, name, listener["name"]):
         accepted = _apply_policy(view, entry, policy, result) and accepted
@@ -575,7 +580,6 @@ def _passthrough(
     if hostnames:
         entry = Passthrough(namespace, name, listener["name"], listener["port"], hostnames)
         result.plan.passthrough.append(entry)
-        result.plan.listeners[entry.key] = (namespace, name, listener["port"])
     return st.listener_ok(), len(attached)
 
 
