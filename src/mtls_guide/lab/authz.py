@@ -173,8 +173,8 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
 def checked_ast(serialized_any: bytes) -> dict[str, Any]:
     """The ``expr`` of a serialized ``google.protobuf.Any`` holding a ``cel.expr.CheckedExpr``."""
     any_fields = dict(_fields(serialized_any))
-    checked = dict(_fields(bytes(any_fields[2])))  # type: ignore[arg-type]
-    return _expr(bytes(checked[4]))  # type: ignore[arg-type]
+    checked = dict(_fields(bytes(any_fields[2])))
+    return _expr(bytes(checked[4]))
 
 
 def _text(value: int | bytes) -> str:
@@ -212,7 +212,7 @@ def _select(data: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for number, value in _fields(data):
         if number == 1:
-            out["operand"] = _expr(bytes(value))  # type: ignore[arg-type]
+            out["operand"] = _expr(bytes(value))
         elif number == 2:
             out["field"] = _text(value)
         elif number == 3:
@@ -224,11 +224,11 @@ def _call(data: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {"args": []}
     for number, value in _fields(data):
         if number == 1:
-            out["target"] = _expr(bytes(value))  # type: ignore[arg-type]
+            out["target"] = _expr(bytes(value))
         elif number == 2:
             out["function"] = _text(value)
         elif number == 3:
-            out["args"].append(_expr(bytes(value)))  # type: ignore[arg-type]
+            out["args"].append(_expr(bytes(value)))
     return out
 
 
@@ -250,7 +250,7 @@ def _comprehension(data: bytes) -> dict[str, Any]:
         name = COMPREHENSION[number]
         out[name] = (
             _text(value) if name.startswith(("iter_var", "accu_var")) else _expr(bytes(value))
-        )  # type: ignore[arg-type]
+        )
     return out
 
 
@@ -270,11 +270,11 @@ def _constant(data: bytes) -> dict[str, Any]:
     if number == 5:
         import struct
 
-        return {"double_value": struct.unpack("<d", int(value).to_bytes(8, "little"))[0]}  # type: ignore[arg-type]
+        return {"double_value": struct.unpack("<d", int(value).to_bytes(8, "little"))[0]}
     if number == 6:
         return {"string_value": _text(value)}
     if number == 7:
         import base64
 
-        return {"bytes_value": base64.b64encode(bytes(value)).decode()}  # type: ignore[arg-type]
+        return {"bytes_value": base64.b64encode(bytes(value)).decode()}
     raise AuthzError("the lab does not map this CEL constant")

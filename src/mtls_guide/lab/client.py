@@ -10,6 +10,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Any
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab.runner import Lab
@@ -50,12 +51,13 @@ def fetch(
         connection.close()
 
 
-def request(lab: Lab, port: int, client: mc.Issued | None, host: str) -> dict:
+def request(lab: Lab, port: int, client: mc.Issued | None, host: str) -> dict[str, Any]:
     """The echo's JSON for one request; an exception for a refused handshake or another status."""
     status, body = fetch(lab, port, client, host)
     if status != 200:
         raise http.client.HTTPException(f"HTTP {status}: {body[:200]!r}")
-    return json.loads(body)
+    answer: dict[str, Any] = json.loads(body)
+    return answer
 
 
 @dataclass

@@ -10,16 +10,20 @@ the result to the running Envoy without a restart.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import shlex
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab import envoy_config, files, objects, process
@@ -211,7 +215,7 @@ class Lab:
         for name, issued in (("client", client), ("server", server), ("backend", backend)):
             mc.save(directory, name, issued)
         crl = mc.make_crl(ca, [])
-        mc.write_cert(directory / "ca.crl", crl.public_bytes(mc.serialization.Encoding.PEM))
+        mc.write_cert(directory / "ca.crl", crl.public_bytes(Encoding.PEM))
         return Pki(directory, ca, client, server)
 
     def _load_pki(self, directory: Path) -> Pki:
@@ -404,7 +408,7 @@ class Lab:
             self._published[str(path)] = text
             if wait:
                 self._wait_for(
-                    lambda b=before, p=path: self._took(p, b), f"Envoy to load {path.name}"
+                    functools.partial(self._took, path, before), f"Envoy to load {path.name}"
                 )
         if wait:
             self.translation = Translation(plan, self.translation.statuses)
@@ -466,7 +470,7 @@ class Lab:
 
     def stats(self, pattern: str = "") -> dict[str, int]:
         """Envoy's counters whose names match ``pattern`` (a regex), from the admin endpoint."""
-        url = f"http://127.0.0.1:{self.admin_port}/stats?format=json&filter={urllib.request.quote(pattern)}"
+        url = f"http://127.0.0.1:{self.admin_port}/stats?format=json&filter={urllib.parse.quote(pattern)}"
         with urllib.request.urlopen(url, timeout=5) as response:  # loopback admin port
             data = json.load(response)
         return {s["name"]: s["value"] for s in data["stats"] if "value" in s}
