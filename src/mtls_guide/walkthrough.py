@@ -3,12 +3,15 @@
 A walkthrough page marks each command block with where it runs and what it must print::
 
     <!-- check: step; cluster; prints "condition met" -->
+    <!-- check: step; lab -->
     <!-- check: step; both -->
 
-``cluster`` steps need a Kubernetes cluster (kind, Helm, the API server);
-``both`` steps run unchanged everywhere (the certificate script, curl). A block
-marked ``<!-- check: output; ... -->`` right after a step shows what the step
-prints; it is compared after :func:`mtls_guide.outputs.normalise`. Manifest
+``cluster`` steps need a real cluster (kind, Helm, Deployments, the Gateway's
+load-balancer address); ``lab`` steps need a cluster too, but only for what the
+local lab answers (``kubectl apply -f``, ``delete -f``, ``get``, and ``wait`` for
+a condition); ``both`` steps need no cluster (the certificate script, curl). A
+block marked ``<!-- check: output; ... -->`` right after a step shows what the
+step prints; it is compared after :func:`mtls_guide.outputs.normalise`. Manifest
 blocks with a title (``yaml title="gateway.yaml"``) are written to the working
 folder under that name first, as a reader saves them.
 
@@ -16,11 +19,14 @@ Modes:
 
 - ``cluster``: every step, in order, against the current kubectl context
   (the GitHub workflow ``quickstart.yml`` runs it on kind with Envoy Gateway);
-- ``offline``: the ``both`` steps with the real tools, and a local lab
-  (:mod:`mtls_guide.lab`) on the page's own certificates and Gateway manifests
-  standing in for the cluster from the first step that talks to the gateway
-  (it sets ``GATEWAY_IP`` and ``TERMINATE_PORT``). ``cluster`` steps are listed
-  as not run: their manifests are validated by the block checker.
+- ``offline``: the ``lab`` and ``both`` steps, in order, with the real tools; a
+  local lab (:mod:`mtls_guide.lab`, a real Envoy) stands in for the cluster:
+  ``kubectl`` reaches it through the lab's kubectl table
+  (:mod:`mtls_guide.lab.kubectl_map`, plus :mod:`mtls_guide.lab.kubectl_wait`),
+  so the page's own Secrets, ConfigMaps, Gateway and routes are what Envoy
+  serves. Where a skipped ``cluster`` step would read the Gateway's address, the
+  lab's (``GATEWAY_IP``, ``TERMINATE_PORT``) is set instead. ``cluster`` steps
+  are listed as not run; their manifests are validated by the block checker.
 
 Steps share the reader's shell state: variables a step sets and the folder it
 ``cd``s into carry over to the next step.
@@ -33,6 +39,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -41,19 +48,32 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-from mtls_guide import mtls_certs as mc
 from mtls_guide.blocks import Block, CollectError, blocks_in
 from mtls_guide.outputs import Expected, expected_outputs
 from mtls_guide.paths import CERT_TOOL
 
+if TYPE_CHECKING:
+    from mtls_guide.lab.runner import Lab
+
 MODES = ("cluster", "offline")
-_STEP = re.compile(r'^(?P<where>cluster|both)(?:; prints "(?P<text>[^"]+)")?$')
-# Kinds the lab maps to Envoy; the other objects of the page are only validated offline.
-LAB_KINDS = ("Gateway", "HTTPRoute", "ClientTrafficPolicy")
+_STEP = re.compile(r'^(?P<where>cluster|lab|both)(?:; prints "(?P<text>[^"]+)")?$')
 
 
-StartLab = Callable[[Path, Path], AbstractContextManager[dict[str, str]]]
+class StandIn(Protocol):
+    """What stands in for the cluster offline."""
+
+    def shell_env(self, workdir: Path) -> dict[str, str]:
+        """The environment of steps from now on (``kubectl`` reaching the stand-in)."""
+        ...
+
+    def address(self) -> dict[str, str]:
+        """``GATEWAY_IP`` and ``TERMINATE_PORT`` of the Gateway the steps applied."""
+        ...
+
+
+StartStandIn = Callable[[Path], AbstractContextManager[StandIn]]
 
 
 class WalkthroughError(Exception):
@@ -63,12 +83,12 @@ class WalkthroughError(Exception):
 @dataclass(frozen=True)
 class Step:
     block: Block
-    where: str  # "cluster" or "both"
+    where: str  # "cluster", "lab" or "both"
     prints: str | None  # text the output must contain
     expected: Expected | None  # the output block shown after it, if any
 
     def runs_in(self, mode: str) -> bool:
-        return mode == "cluster" or self.where == "both"
+        return mode == "cluster" or self.where != "cluster"
 
 
 @dataclass(frozen=True)
@@ -107,7 +127,7 @@ def steps(page: Path) -> list[Step]:
         match = _STEP.match(block.directive.reason)
         if match is None:
             raise WalkthroughError(
-                f'{block.id}: write a step as <!-- check: step; cluster|both[; prints "text"] -->'
+                f'{block.id}: write a step as <!-- check: step; cluster|lab|both[; prints "text"] -->'
             )
         found.append(Step(block, match["where"], match["text"], outputs.get(block.id)))
     return found
@@ -140,7 +160,9 @@ class Shell:
         everything it started and counts as failed (exit 124)."""
         script = (
             f'. {_quote(str(self.state))}; cd "$(cat {_quote(str(self.cwd))})"\n'
-            f"trap 'export -p > {_quote(str(self.state))}; pwd > {_quote(str(self.cwd))}' EXIT\n"
+            # PATH stays the runner's: it changes when the stand-in starts.
+            f'trap \'export -p | grep -v "^declare -x PATH=" > {_quote(str(self.state))};'
+            f" pwd > {_quote(str(self.cwd))}' EXIT\n"
             f"set -a\n{block.source}"
         )
         with subprocess.Popen(
@@ -177,12 +199,12 @@ def run(
     mode: str,
     env: dict[str, str] | None = None,
     timeout: float = 600,
-    start_lab: StartLab | None = None,
+    stand_in: StartStandIn | None = None,
 ) -> list[StepResult]:
     """Run the page's steps in order and return what each did. Stops at the first failing step.
 
-    ``start_lab(workdir, manifests)`` is the offline stand-in (default: :func:`page_lab`): a
-    context manager that runs it and gives the variables a reader would set for it.
+    ``stand_in(workdir)`` is what stands in for the cluster offline (default: :func:`page_lab`),
+    started at the first step that needs it.
     """
     if mode not in MODES:
         raise WalkthroughError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -190,15 +212,16 @@ def run(
     shell = Shell(workdir, {**os.environ, **(env or {})}, timeout)
     results: list[StepResult] = []
     with ExitStack() as stack:
-        lab_started = False
+        running: StandIn | None = None
         for step in steps(page):
+            if mode == "offline" and running is None and _needs_stand_in(step):
+                running = stack.enter_context((stand_in or page_lab)(workdir))
+                shell.env = running.shell_env(workdir)
             if not step.runs_in(mode):
+                if running is not None and "GATEWAY_IP" in step.block.source:
+                    shell.add(running.address())  # what the skipped step would have read
                 results.append(StepResult(step, ran=False))
                 continue
-            if mode == "offline" and not lab_started and "GATEWAY_IP" in step.block.source:
-                manifests = lab_manifests(page, workdir)
-                shell.add(stack.enter_context((start_lab or page_lab)(workdir, manifests)))
-                lab_started = True
             done = shell.run(step.block)
             result = StepResult(step, True, done.returncode, done.stdout, done.stderr)
             results.append(result)
@@ -207,36 +230,55 @@ def run(
     return results
 
 
-def lab_manifests(page: Path, workdir: Path) -> Path:
-    """One file with the page's objects the lab maps (Gateway, routes, policies)."""
-    import yaml
-
-    try:
-        loaded = [doc for text in saved_files(page).values() for doc in yaml.safe_load_all(text)]
-    except yaml.YAMLError as exc:
-        raise WalkthroughError(f"{page}: a manifest is not valid YAML: {exc}") from None
-    documents = [d for d in loaded if isinstance(d, dict) and d.get("kind") in LAB_KINDS]
-    path = workdir / ".lab-manifests.yaml"
-    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
-    return path
+def _needs_stand_in(step: Step) -> bool:
+    return step.where == "lab" or "GATEWAY_IP" in step.block.source
 
 
 @contextmanager
-def page_lab(workdir: Path, manifests: Path) -> Iterator[dict[str, str]]:
-    """The local lab serving the page's Gateway with the certificates the page made in ``pki/``."""
-    from mtls_guide.lab.reader_pki import ReaderPkiLab
-    from mtls_guide.lab.translate import LabError
+def page_lab(workdir: Path) -> Iterator[StandIn]:
+    """The local lab, empty until the steps apply objects to it, in ``workdir/.lab``."""
+    from mtls_guide.lab.runner import Lab, LabError
 
+    lab = Lab(workdir / ".lab", ())
     try:
-        lab = ReaderPkiLab(workdir / ".lab", [str(manifests)], workdir / "pki")
         lab.start()
-    except (LabError, mc.UsageError) as exc:
+    except LabError as exc:
         raise WalkthroughError(f"the lab could not stand in for the cluster: {exc}") from None
     try:
-        env = lab.environment()
-        yield {name: env[name] for name in ("GATEWAY_IP", "TERMINATE_PORT")}
+        yield LabStandIn(lab)
     finally:
         lab.stop()
+
+
+class LabStandIn:
+    """The running lab as the cluster: kubectl through the lab's table, its Gateway's address."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+
+    def shell_env(self, workdir: Path) -> dict[str, str]:
+        from mtls_guide.lab.pages import RunningLab, environment
+
+        env = environment(RunningLab(self.lab.workdir, {}), workdir)  # their kubectl shim
+        shim_dir = workdir / ".walkthrough-shim"
+        shim_dir.mkdir(exist_ok=True)
+        shim = shim_dir / "kubectl"
+        lab_kubectl = shutil.which("kubectl", path=env["PATH"])
+        shim.write_text(
+            "#!/bin/sh\n"
+            'if [ "$1" = wait ]; then shift; exec '
+            f"{shlex.quote(sys.executable)} -m mtls_guide.lab.kubectl_wait "
+            f'{shlex.quote(str(self.lab.workdir))} "$@"; fi\n'
+            f'exec {shlex.quote(str(lab_kubectl))} "$@"\n'
+        )
+        shim.chmod(0o755)
+        return {**env, "PATH": os.pathsep.join([str(shim_dir), env["PATH"]])}
+
+    def address(self) -> dict[str, str]:
+        terminate = self.lab.plan.terminate
+        if not terminate:
+            raise WalkthroughError("no step gave the lab a terminating listener to call")
+        return {"GATEWAY_IP": "127.0.0.1", "TERMINATE_PORT": str(self.lab.ports[terminate[0].key])}
 
 
 def report(results: list[StepResult]) -> Iterator[str]:

@@ -84,40 +84,59 @@ def test_cluster_steps_are_skipped_offline_and_run_on_a_cluster(tmp_path: Path) 
     assert cluster.ran and cluster.stdout == "on-a-cluster\n"
 
 
-def test_the_stand_in_starts_at_the_first_step_that_calls_the_gateway(tmp_path: Path) -> None:
-    started: list[Path] = []
+class FakeCluster:
+    """A stand-in whose kubectl only echoes its arguments, at a documentation address."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.bin = tmp_path / "fake-bin"
+        self.started = 0
+
+    def shell_env(self, workdir: Path) -> dict[str, str]:
+        self.bin.mkdir(exist_ok=True)
+        (self.bin / "kubectl").write_text('#!/bin/sh\necho "stand-in: $*"\n')
+        (self.bin / "kubectl").chmod(0o755)
+        return {**os.environ, "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}"}
+
+    def address(self) -> dict[str, str]:
+        return {"GATEWAY_IP": "192.0.2.7", "TERMINATE_PORT": "8443"}
+
+
+def test_lab_steps_reach_the_stand_in_and_cluster_steps_do_not_run(tmp_path: Path) -> None:
+    cluster = FakeCluster(tmp_path)
 
     @contextmanager
-    def stand_in(workdir: Path, manifests: Path) -> Iterator[dict[str, str]]:
-        started.append(manifests)
-        yield {"GATEWAY_IP": "192.0.2.7", "TERMINATE_PORT": "8443"}
+    def start(workdir: Path) -> Iterator[FakeCluster]:
+        cluster.started += 1
+        yield cluster
 
     path = page(
         tmp_path,
         ("step; both", "bash", "echo \"before: $(env | grep -c '^GATEWAY' || true)\""),
         ("output; x", "text", "before: 0"),
+        ("step; lab", "bash", "kubectl apply -f gateway.yaml"),
+        ("output; x", "text", "stand-in: apply -f gateway.yaml"),
+        ("step; cluster", "bash", "GATEWAY_IP=$(kubectl get gateway g -o jsonpath=...)"),
         ("step; both", "bash", 'echo "${GATEWAY_IP}:${TERMINATE_PORT}"'),
         ("output; x", "text", "192.0.2.7:8443"),
     )
-    assert problems(run(path, start_lab=stand_in)) == [] and len(started) == 1
+    results = run(path, stand_in=start)
+    assert problems(results) == [] and cluster.started == 1
+    assert [r.ran for r in results] == [True, True, False, True]
 
 
-def test_titled_manifests_are_saved_and_only_lab_kinds_reach_the_lab(tmp_path: Path) -> None:
+def test_titled_manifests_are_saved_as_the_reader_saves_them(tmp_path: Path) -> None:
     manifest = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: gateway"
-    route = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: r"
     path = tmp_path / "page.md"
-    path.write_text(f'{FENCE}yaml title="ns.yaml"\n{manifest}\n---\n{route}\n{FENCE}\n')
+    path.write_text(f'{FENCE}yaml title="ns.yaml"\n{manifest}\n{FENCE}\n')
     work = tmp_path / "work"
     walkthrough.prepare(path, work)
-    assert (work / "ns.yaml").read_text() == f"{manifest}\n---\n{route}\n"
+    assert (work / "ns.yaml").read_text() == f"{manifest}\n"
     assert (work / "mtls_certs.py").exists()
-    assert "kind: HTTPRoute" in walkthrough.lab_manifests(path, work).read_text()
-    assert "Namespace" not in walkthrough.lab_manifests(path, work).read_text()
 
 
 def test_a_malformed_step_is_refused(tmp_path: Path) -> None:
     path = page(tmp_path, ("step; somewhere", "bash", "true"))
-    with pytest.raises(walkthrough.WalkthroughError, match="cluster\\|both"):
+    with pytest.raises(walkthrough.WalkthroughError, match="cluster\\|lab\\|both"):
         walkthrough.steps(path)
 
 

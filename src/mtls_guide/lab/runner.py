@@ -404,9 +404,12 @@ class Lab:
             if self._published.get(str(path)) == text:
                 continue
             before = self._update_counts() if wait else {}
+            # Envoy watches a secret file only once a listener names it: a new one (a Gateway
+            # applied after the start) is loaded with its listener, waited for below.
+            watched = path.name == "lds.json" or str(path) in self._published
             envoy_config.publish(path, resources)
             self._published[str(path)] = text
-            if wait:
+            if wait and watched:
                 self._wait_for(
                     functools.partial(self._took, path, before), f"Envoy to load {path.name}"
                 )
