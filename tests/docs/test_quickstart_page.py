@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mtls_guide import checks, walkthrough
 from mtls_guide.paths import LOCKS, ROOT
@@ -104,3 +105,19 @@ def test_gateway_api_url_is_the_pinned_release() -> None:
 
 def _sources() -> str:
     return "".join(s.block.source for s in STEPS)
+
+
+def test_the_workflow_runs_this_page_with_the_suites_runner() -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/quickstart.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    commands = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "uvx nox -s quickstart -- --mode cluster" in commands
+    assert '"mtls_guide.walkthrough", "docs/quickstart.md"' in (ROOT / "noxfile.py").read_text()
+    page = " ".join(PAGE.read_text().split())  # the page wraps lines anywhere
+    for tool, key in (
+        ("kind", "KIND_VERSION"),
+        ("cloud-provider-kind", "CLOUD_PROVIDER_KIND_VERSION"),
+    ):
+        assert f"{tool} {job['env'][key]}" in page, (
+            f"the page does not name {tool} {job['env'][key]}"
+        )
