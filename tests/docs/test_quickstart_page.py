@@ -7,6 +7,7 @@ what they apply must be what the page defines and validates.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -20,7 +21,8 @@ from mtls_guide.paths import LOCKS, ROOT
 from mtls_guide.shellrun import tool_path
 
 PAGE = ROOT / "docs/quickstart.md"
-STEPS = walkthrough.steps(PAGE)
+STEPS_OF = walkthrough.steps  # kept before a test replaces it with a mutation
+STEPS = STEPS_OF(PAGE)
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +128,30 @@ def test_the_workflow_runs_this_page_with_the_suites_runner() -> None:
         assert f"{tool} {job['env'][key]}" in page, (
             f"the page does not name {tool} {job['env'][key]}"
         )
+
+
+def test_the_offline_run_fails_when_the_gateway_refuses_the_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mutation: after the certificate step, the client's certificate comes from another CA.
+    def mutated(page: Path) -> list[walkthrough.Step]:
+        found = STEPS_OF(page)
+        for index, step in enumerate(found):
+            if "mtls_certs.py init" in step.block.source:
+                source = step.block.source + (
+                    "python3 mtls_certs.py init other --dns secure.example.com --client-cn client-a"
+                    " > /dev/null\ncp other/client.crt other/client.key pki/\n"
+                )
+                found[index] = dataclasses.replace(
+                    step, block=dataclasses.replace(step.block, source=source)
+                )
+        return found
+
+    monkeypatch.setattr(walkthrough, "steps", mutated)
+    results = walkthrough.run(
+        PAGE, tmp_path, "offline", env={"PATH": tool_path(tmp_path)}, timeout=120
+    )
+    failed = [r for r in results if r.problems()]
+    assert [r.step.block.source for r in failed] == [
+        s.block.source for s in STEPS if "--cert pki/client.crt" in s.block.source
+    ]
