@@ -80,6 +80,8 @@ def secrets(plan: Plan) -> dict[str, Json]:
     """Every SDS secret the plan's listeners read, by name."""
     out: dict[str, Json] = {}
     for entry in plan.terminate:
+        if entry.cert is None:
+            continue
         cert, key = entry.cert
         out[f"cert_{entry.key}"] = {
             "tls_certificate": {
@@ -185,19 +187,15 @@ def downstream_tls(entry: Terminate, sds_dir: Path) -> Json:
 
 
 def _terminate_chain(entry: Terminate, sds_dir: Path) -> Json:
-    chain: Json = {
-        "name": entry.key,
-        "transport_socket": {
-            "name": "envoy.transport_sockets.tls",
-            "typed_config": downstream_tls(entry, sds_dir),
-        },
-        "filters": [
-            {
-                "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": _http_manager(entry),
-            }
-        ],
+    manager = {
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": _http_manager(entry),
     }
+    chain: Json = {"name": entry.key, "filters": [manager]}
+    if entry.cert is None:  # plain HTTP: no TLS, so no SNI to match on
+        return chain
+    tls = downstream_tls(entry, sds_dir)
+    chain["transport_socket"] = {"name": "envoy.transport_sockets.tls", "typed_config": tls}
     if entry.hostname != "*":
         chain["filter_chain_match"] = {"server_names": [entry.hostname]}
     return chain
