@@ -4,6 +4,7 @@ SecurityPolicy authorizes by the client certificate's URI SAN."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import ssl
@@ -143,19 +144,7 @@ def test_deleted_config_map_names_the_missing_object(lab: Lab) -> None:
         lab.apply_text(text, "client-ca.yaml")
 
 
-AUTHZ = """\
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: only-client-b, namespace: gateway}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: secure-app}]
-  authorization:
-    defaultAction: Deny
-    rules:
-      - name: client-b
-        action: Allow
-        cel: connection.uri_san_peer_certificate == "spiffe://example.org/client-b"
-"""
+AUTHZ = (ROOT / "snippets" / "lab" / "authorize.yaml").read_text()  # docs/lab.md's policy
 
 
 def test_security_policy_allows_one_uri_san(
@@ -164,15 +153,17 @@ def test_security_policy_allows_one_uri_san(
     lab.apply_text(ca_config_map(lab.pki.ca, new_ca), "both.yaml")
     lab.apply_text(AUTHZ, "authz.yaml")
     try:
-        assert outcome(lab, new_client) == 200
-        assert outcome(lab, lab.pki.client) == 403  # same trust, other URI SAN
-        (ancestor,) = lab.get("SecurityPolicy", "gateway", "only-client-b")["status"]["ancestors"]
+        assert outcome(lab, lab.pki.client) == 200  # spiffe://example.org/client-a
+        assert outcome(lab, new_client) == 403  # trusted too, but another URI SAN
+        (ancestor,) = lab.get("SecurityPolicy", "gateway", "only-client-a")["status"]["ancestors"]
         assert ancestor["ancestorRef"]["name"] == "mtls-terminate"
         assert conditions(ancestor)["Accepted"] == ("True", "Accepted")
-    finally:
         lab.delete_text(AUTHZ, "authz.yaml")
+        assert outcome(lab, new_client) == 200  # the policy is gone: both clients again
+    finally:
+        with contextlib.suppress(LabError):  # already deleted when the test got that far
+            lab.delete_text(AUTHZ, "authz.yaml")
         lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
-    assert outcome(lab, lab.pki.client) == 200
 
 
 @pytest.mark.parametrize(
