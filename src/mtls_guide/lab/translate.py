@@ -437,7 +437,31 @@ def _policies(view: View, result: Translation) -> dict[tuple[str, str, str | Non
                 conditions = [st.policy_accepted()]
             ancestors.append(st.policy_ancestor(ancestor, conditions))
         result.statuses[key_of(policy)] = {"ancestors": ancestors}
+    _mark_overridden(chosen, result)
     return chosen
+
+
+def _mark_overridden(chosen: dict[tuple[str, str, str | None], Obj], result: Translation) -> None:
+    """A Gateway-wide policy that section policies override says so on its ancestor."""
+    for (namespace, gateway, section), policy in chosen.items():
+        if section is not None:
+            continue
+        sections = sorted(
+            f"{namespace}/{gateway}/{s}"
+            for (n, g, s) in chosen
+            if (n, g) == (namespace, gateway) and s
+        )
+        if not sections:
+            continue
+        message = f"This policy is being overridden by other clientTrafficPolicies for these listeners: [{', '.join(sections)}]"
+        for ancestor in result.statuses[key_of(policy)]["ancestors"]:
+            if (
+                ancestor["ancestorRef"]["name"] == gateway
+                and "sectionName" not in ancestor["ancestorRef"]
+            ):
+                ancestor["conditions"].append(
+                    st.condition("Overridden", True, "Overridden", message)
+                )
 
 
 def _target_refs(policy: Obj) -> list[Obj]:
@@ -454,9 +478,10 @@ def _age(obj: Obj) -> tuple[str, str]:
 def _policies_for(
     policies: dict[tuple[str, str, str | None], Obj], namespace: str, gateway: str, section: str
 ) -> list[Obj]:
-    """Gateway-wide first, then the section's policy, which overrides what it sets."""
-    found = [policies.get((namespace, gateway, None)), policies.get((namespace, gateway, section))]
-    return [p for p in found if p is not None]
+    """The section's own policy, else the Gateway-wide one: as in Envoy Gateway, a policy on
+    the section overrides the Gateway's entirely (it does not merge with it)."""
+    found = policies.get((namespace, gateway, section)) or policies.get((namespace, gateway, None))
+    return [found] if found is not None else []
 
 
 def _check_policy_fields(policy: Obj) -> None:

@@ -202,3 +202,23 @@ def test_cli_without_a_running_lab(tmp_path: Path) -> None:
     assert (
         done.returncode == 1 and "no lab is running" in done.stderr and done.stderr.count("\n") == 1
     )
+
+
+def test_invalid_client_traffic_policy_answers_500(lab: Lab) -> None:
+    """Envoy Gateway keeps the listener but fails every request
+    (golden case clienttrafficpolicy-mtls-cert-bundle-both-invalid)."""
+    original = (ROOT / "snippets" / "terminate" / "envoy-gateway-xfcc.yaml").read_text()
+    broken = original.replace(
+        "  headers:",
+        "  tls:\n    clientValidation:\n      caCertificateRefs: [{kind: ConfigMap, name: nowhere}]\n  headers:",
+    )
+    lab.apply_text(broken, "broken-policy.yaml")
+    try:
+        (ancestor,) = lab.get("ClientTrafficPolicy", "gateway", "forward-client-identity")[
+            "status"
+        ]["ancestors"]
+        assert conditions(ancestor)["Accepted"] == ("False", "Invalid")
+        assert outcome(lab, lab.pki.client) == 500
+    finally:
+        lab.apply_text(original, "envoy-gateway-xfcc.yaml")
+    assert outcome(lab, lab.pki.client) == 200
