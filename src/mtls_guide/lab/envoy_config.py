@@ -112,8 +112,7 @@ def default_validation(client: ClientCheck) -> Json:
         context["trust_chain_verification"] = "ACCEPT_UNTRUSTED"
     if client.san_matchers:
         context["match_typed_subject_alt_names"] = [
-            {"san_type": kind, "matcher": _matcher(match, value)}
-            for kind, match, value in client.san_matchers
+            _san(kind, match, value) for kind, match, value in client.san_matchers
         ]
     if client.spki_hashes:
         context["verify_certificate_spki"] = client.spki_hashes
@@ -122,6 +121,14 @@ def default_validation(client: ClientCheck) -> Json:
     if client.allow_expired:
         context["allow_expired_certificate"] = True
     return context
+
+
+def _san(kind: str, match: str, value: str) -> Json:
+    san_type, _, oid = kind.partition(":")
+    out: Json = {"san_type": san_type, "matcher": _matcher(match, value)}
+    if oid:
+        out["oid"] = oid
+    return out
 
 
 def _matcher(match: str, value: str) -> Json:

@@ -20,8 +20,9 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from mtls_guide.lab import envoy_config
 from mtls_guide.lab.objects import LabError, Obj, View, key_of, unwrap_pem
-from mtls_guide.lab.translate import Terminate, Translation, translate
+from mtls_guide.lab.translate import ClientCheck, Terminate, Translation, translate
 from mtls_guide.validator.engine import Validator
 
 # The in.yaml sections the lab takes, as kinds.
@@ -274,3 +275,136 @@ def _lab_tls(entry: Terminate) -> dict[str, Any]:
         "xfcc": (XFCC_NAMES[entry.xfcc_mode], sorted(entry.xfcc_details)),
         "alpn": None,
     }
+
+
+# -- xds-ir cases: Envoy Gateway's IR -> Envoy, against the lab's IR-equivalent -> Envoy -----------
+
+UNMAPPED_TLS = {
+    "ciphers",
+    "minVersion",
+    "maxVersion",
+    "ecdhCurves",
+    "signatureAlgorithms",
+    "statefulSessionResumption",
+    "statelessSessionResumption",
+    "fingerprints",
+}
+SAN_KEYS = {
+    "exact": "Exact",
+    "prefix": "Prefix",
+    "suffix": "Suffix",
+    "safeRegex": "RegularExpression",
+}
+
+
+def compare_xds_case(case: Path) -> Result:
+    """For each HTTPS listener of an xds-ir input, the lab's DownstreamTlsContext and
+    validation secret for the same settings against Envoy Gateway's output."""
+    ir = yaml.safe_load(case.read_text()) or {}
+    out = case.parent.parent.parent / "out" / "xds-ir"
+    name = case.name.removesuffix(".yaml")
+    listeners = yaml.safe_load((out / f"{name}.listeners.yaml").read_text()) or []
+    secrets_file = out / f"{name}.secrets.yaml"
+    secrets = {
+        s["name"]: s
+        for s in (yaml.safe_load(secrets_file.read_text()) if secrets_file.exists() else None) or []
+    }
+    chains = {
+        fc.get("name"): fc for listener in listeners for fc in listener.get("filterChains", [])
+    }
+    result = Result(name)
+    tls_listeners = [item for item in ir.get("http") or [] if item.get("tls")]
+    if not tls_listeners:
+        raise NotRun(
+            "no HTTPS listener with TLS settings (the lab compares the client-facing TLS of HTTPS listeners)"
+        )
+    for item in tls_listeners:
+        unmapped = sorted(set(item["tls"]) & UNMAPPED_TLS)
+        if item["tls"].get("alpnProtocols") not in (None, envoy_config.ALPN):
+            unmapped.append("alpnProtocols")
+        if unmapped:
+            raise NotRun(f"{item['name']}: the lab does not map tls.{unmapped[0]}")
+        entry = _entry_from_ir(item)
+        chain = chains.get(item["name"])
+        result.compared += 1
+        if chain is None:
+            result.mismatches.append(
+                f"{item['name']}: no filter chain of that name in Envoy Gateway's output"
+            )
+            continue
+        want = _normal(chain["transportSocket"]["typedConfig"])
+        got = _normal(envoy_config.downstream_tls(entry, Path("/sds")))
+        if want != got:
+            result.mismatches.append(
+                f"{item['name']} DownstreamTlsContext: Envoy Gateway {want}, lab {got}"
+            )
+        ca = (item["tls"].get("caCertificate") or {}).get("name")
+        if ca:
+            result.compared += 1
+            want_secret = _normal({k: v for k, v in secrets.get(ca, {}).items() if k != "name"})
+            got_secret = _normal(envoy_config.validation_secret(entry.client))
+            if want_secret != got_secret:
+                result.mismatches.append(
+                    f"{item['name']} validation secret: Envoy Gateway {want_secret}, lab {got_secret}"
+                )
+    return result
+
+
+def _entry_from_ir(item: Obj) -> Terminate:
+    tls = item["tls"]
+    ca = _ir_bytes((tls.get("caCertificate") or {}).get("certificate"))
+    sans = []
+    for matcher in tls.get("matchTypedSubjectAltNames") or []:
+        (kind,) = [k for k in matcher if k in SAN_KEYS]
+        value = matcher[kind]["regex"] if kind == "safeRegex" else matcher[kind]
+        known = matcher["name"] in ("DNS", "URI", "EMAIL", "IP_ADDRESS")
+        san_type = matcher["name"] if known else f"OTHER_NAME:{matcher['name']}"  # an OID
+        sans.append((san_type, SAN_KEYS[kind], value))
+    client = ClientCheck(
+        required=bool(tls.get("requireClientCertificate")),
+        verified=not tls.get("acceptUntrusted"),
+        requested=bool(
+            tls.get("clientValidationEnabled") or ca or tls.get("requireClientCertificate")
+        ),
+        ca_pem=ca,
+        san_matchers=sans,
+        spki_hashes=list(tls.get("verifyCertificateSpki") or []),
+        cert_hashes=list(tls.get("verifyCertificateHash") or []),
+        crl_pem=_ir_bytes((tls.get("crl") or {}).get("data")) or None,
+        allow_expired=bool(tls.get("allowExpiredCertificate")),
+    )
+    return Terminate("ir", "ir", item["name"], "*", int(item.get("port", 0)), (b"", b""), client)
+
+
+def _ir_bytes(value: Any) -> bytes:
+    """IR byte fields: a list of byte values, or base64 text (as Go marshals []byte)."""
+    if not value:
+        return b""
+    if isinstance(value, list):
+        return bytes(value)
+    return base64.b64decode(value)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _normal(value: Any) -> Any:
+    """snake_case keys; SDS references reduced to "SDS" (names and config sources differ by
+    design: the lab reads files, Envoy Gateway serves ADS); inline bytes compared as bytes."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            key = _snake(key)
+            if key.endswith("sds_secret_config") or key.endswith("sds_secret_configs"):
+                out[key] = "SDS"
+            elif item is False:
+                continue  # proto3 leaves false out; both mean the same
+            elif key == "inline_bytes":
+                out[key] = base64.b64decode(item)
+            else:
+                out[key] = _normal(item)
+        return out
+    if isinstance(value, list):
+        return [_normal(item) for item in value]
+    return value

@@ -484,6 +484,11 @@ def _policies_for(
     return [found] if found is not None else []
 
 
+def _san_type(kind: str, matcher: Obj) -> str:
+    """Envoy's SAN type; an otherName carries its OID as ``OTHER_NAME:<oid>``."""
+    return f"OTHER_NAME:{matcher['oid']}" if kind == "otherNames" else SAN_TYPES[kind]
+
+
 def _check_policy_fields(policy: Obj) -> None:
     """Refuse a ClientTrafficPolicy field the lab does not reproduce, naming it."""
     spec = policy["spec"]
@@ -496,7 +501,7 @@ def _check_policy_fields(policy: Obj) -> None:
     unsupported |= {f"tls.clientValidation.{k}" for k in set(validation) - SUPPORTED_VALIDATION}
     unsupported |= {
         f"tls.clientValidation.subjectAltNames.{k}"
-        for k in set(validation.get("subjectAltNames") or {}) - set(SAN_TYPES)
+        for k in set(validation.get("subjectAltNames") or {}) - {*SAN_TYPES, "otherNames"}
     }
     if unsupported:
         raise _refuse(policy, "spec." + sorted(unsupported)[0], "the lab does not map it")
@@ -546,7 +551,7 @@ def _policy_validation(view: View, entry: Terminate, policy: Obj, validation: Ob
         requested=True,
         ca_pem=bundle or entry.client.ca_pem,
         san_matchers=[
-            (SAN_TYPES[kind], m.get("type", "Exact"), m["value"])
+            (_san_type(kind, m), m.get("type", "Exact"), m["value"])
             for kind, matchers in (validation.get("subjectAltNames") or {}).items()
             for m in matchers
         ],
