@@ -222,3 +222,10 @@ def test_invalid_client_traffic_policy_answers_500(lab: Lab) -> None:
     finally:
         lab.apply_text(original, "envoy-gateway-xfcc.yaml")
     assert outcome(lab, lab.pki.client) == 200
+
+
+def test_oversized_input_is_refused_in_one_line(lab: Lab) -> None:
+    done = lab_cli(lab, "apply", "-f", "-", stdin="#" * (5 * 1024 * 1024))
+    assert done.returncode == 1 and "more than" in done.stderr and done.stderr.count("\n") == 1, (
+        done.stderr[:200]
+    )
