@@ -138,14 +138,21 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _read(name: str) -> tuple[bytes, str]:
+    """A manifest file or stdin, refused past the control endpoint's limit (bounded memory)."""
+    from mtls_guide.lab.control import MAX_BODY
     from mtls_guide.lab.objects import LabError
 
-    if name == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
     try:
-        return Path(name).read_bytes(), name
+        if name == "-":
+            data, source = sys.stdin.buffer.read(MAX_BODY + 1), "<stdin>"
+        else:
+            with open(name, "rb") as handle:
+                data, source = handle.read(MAX_BODY + 1), name
     except OSError as exc:
         raise LabError(f"{name}: {exc.strerror}") from None
+    if len(data) > MAX_BODY:
+        raise LabError(f"{source}: more than {MAX_BODY} bytes; the lab takes manifests, not data")
+    return data, source
 
 
 def _change(args: argparse.Namespace) -> int:

@@ -44,9 +44,12 @@ class _Request(BaseHTTPRequestHandler):
         if not hmac.compare_digest(token, self.server.token):
             self._answer(403, {"error": "wrong or missing token"})
             return
-        size = int(self.headers.get("content-length") or 0)
-        if size > MAX_BODY:
-            self._answer(413, {"error": f"more than {MAX_BODY} bytes"})
+        try:
+            size = int(self.headers.get("content-length") or 0)
+        except ValueError:
+            size = -1
+        if size < 0 or size > MAX_BODY:
+            self._answer(413, {"error": f"a body of 0 to {MAX_BODY} bytes, please"})
             self.close_connection = True
             return
         body = self.rfile.read(size) if size else b""

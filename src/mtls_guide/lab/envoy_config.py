@@ -28,6 +28,7 @@ SECRET_TYPE = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Sec
 LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener"
 CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 MATCH = {"Exact": "exact", "Prefix": "prefix", "Suffix": "suffix"}
+ALPN = ["h2", "http/1.1"]  # Envoy Gateway's default for HTTPS listeners
 # A port whose listeners are all invalid keeps its Envoy listener (and so its port) with a
 # chain no client can reach: Envoy needs one, and the listener fails closed.
 UNREACHABLE = "listener-not-programmed.invalid"
@@ -80,6 +81,8 @@ def secrets(plan: Plan) -> dict[str, Json]:
     """Every SDS secret the plan's listeners read, by name."""
     out: dict[str, Json] = {}
     for entry in plan.terminate:
+        if entry.cert is None:
+            continue
         cert, key = entry.cert
         out[f"cert_{entry.key}"] = {
             "tls_certificate": {
@@ -87,29 +90,45 @@ def secrets(plan: Plan) -> dict[str, Json]:
                 "private_key": {"inline_bytes": _b64(key)},
             }
         }
-        if entry.client.requested:
+        if entry.client.requested and entry.client.ca_pem:
             out[f"client_ca_{entry.key}"] = validation_secret(entry.client)
     return out
 
 
 def validation_secret(client: ClientCheck) -> Json:
+    """The SDS half of client validation: what rotates (the CA bundle and its CRL)."""
     context: Json = {"trusted_ca": {"inline_bytes": _b64(client.ca_pem)}}
+    if client.crl_pem:
+        context["crl"] = {"inline_bytes": _b64(client.crl_pem)}
+        context["only_verify_leaf_cert_crl"] = True
+    return {"validation_context": context}
+
+
+def default_validation(client: ClientCheck) -> Json:
+    """The listener half of client validation: what a policy pins (Envoy Gateway puts it in a
+    combined validation context, beside the SDS secret)."""
+    context: Json = {}
     if not client.verified:
         context["trust_chain_verification"] = "ACCEPT_UNTRUSTED"
     if client.san_matchers:
         context["match_typed_subject_alt_names"] = [
-            {"san_type": kind, "matcher": _matcher(match, value)}
-            for kind, match, value in client.san_matchers
+            _san(kind, match, value) for kind, match, value in client.san_matchers
         ]
     if client.spki_hashes:
         context["verify_certificate_spki"] = client.spki_hashes
     if client.cert_hashes:
         context["verify_certificate_hash"] = client.cert_hashes
-    if client.crl_pem:
-        context["crl"] = {"inline_bytes": _b64(client.crl_pem)}
     if client.allow_expired:
         context["allow_expired_certificate"] = True
-    return {"validation_context": context}
+    return context
+
+
+def _san(kind: str, match: str, value: str) -> Json:
+    san_type, _, oid = kind.partition(":")
+    out: Json = {"san_type": san_type, "matcher": _matcher(match, value)}
+    if oid:
+        out["oid"] = oid
+    return out
 
 
 def _matcher(match: str, value: str) -> Json:
@@ -174,30 +193,48 @@ def _http_manager(entry: Terminate) -> Json:
 
 
 def downstream_tls(entry: Terminate, sds_dir: Path) -> Json:
-    common: Json = {"tls_certificate_sds_secret_configs": [_sds(f"cert_{entry.key}", sds_dir)]}
-    if entry.client.requested:
-        common["validation_context_sds_secret_config"] = _sds(f"client_ca_{entry.key}", sds_dir)
+    """The listener's DownstreamTlsContext, in the shape Envoy Gateway v1.9.0 gives it
+    (internal/xds/translator/testdata/out/xds-ir/*.listeners.yaml)."""
+    common: Json = {
+        "tls_certificate_sds_secret_configs": [_sds(f"cert_{entry.key}", sds_dir)],
+        "alpn_protocols": ALPN,
+    }
+    client = entry.client
+    if client.requested:
+        inline = default_validation(client)
+        if client.ca_pem:
+            sds = _sds(f"client_ca_{entry.key}", sds_dir)
+            if inline:
+                common["combined_validation_context"] = {
+                    "default_validation_context": inline,
+                    "validation_context_sds_secret_config": sds,
+                }
+            else:
+                common["validation_context_sds_secret_config"] = sds
+        else:
+            common["validation_context"] = inline or {
+                "trust_chain_verification": "ACCEPT_UNTRUSTED"
+            }
     return {
         "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
-        "require_client_certificate": entry.client.required,
+        "require_client_certificate": client.required,
+        # Resuming a session would skip the client certificate check Envoy Gateway relies on.
+        "disable_stateful_session_resumption": True,
+        "disable_stateless_session_resumption": True,
         "common_tls_context": common,
     }
 
 
 def _terminate_chain(entry: Terminate, sds_dir: Path) -> Json:
-    chain: Json = {
-        "name": entry.key,
-        "transport_socket": {
-            "name": "envoy.transport_sockets.tls",
-            "typed_config": downstream_tls(entry, sds_dir),
-        },
-        "filters": [
-            {
-                "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": _http_manager(entry),
-            }
-        ],
+    manager = {
+        "name": "envoy.filters.network.http_connection_manager",
+        "typed_config": _http_manager(entry),
     }
+    chain: Json = {"name": entry.key, "filters": [manager]}
+    if entry.cert is None:  # plain HTTP: no TLS, so no SNI to match on
+        return chain
+    tls = downstream_tls(entry, sds_dir)
+    chain["transport_socket"] = {"name": "envoy.transport_sockets.tls", "typed_config": tls}
     if entry.hostname != "*":
         chain["filter_chain_match"] = {"server_names": [entry.hostname]}
     return chain

@@ -28,15 +28,15 @@ from pathlib import Path
 
 from mtls_guide.lab.objects import LabError
 
-# (kubectl, lab) rows of the table above, for pages that print the mapping.
+# The table as docs/lab.md shows it (a test keeps the two equal).
 MAPPING = (
-    ("kubectl apply -f FILE|-", "lab.py apply --workdir DIR -f FILE|-"),
-    ("kubectl delete -f FILE|-", "lab.py delete --workdir DIR -f FILE|-"),
+    ("`kubectl apply -f FILE` or `-f -`", "`lab.py apply --workdir DIR -f FILE`"),
+    ("`kubectl delete -f FILE` or `-f -`", "`lab.py delete --workdir DIR -f FILE`"),
     (
-        "kubectl get KIND NAME -n NS -o yaml|json|jsonpath=…",
-        "lab.py get KIND NAME -n NS --workdir DIR -o …",
+        "`kubectl get KIND NAME -n NS -o yaml`, `-o json` or `-o jsonpath=…`",
+        "`lab.py get KIND NAME -n NS --workdir DIR -o …`",
     ),
-    ("anything else (kubectl create … --dry-run=client)", "the pinned kubectl itself"),
+    ("anything else, such as `kubectl create … --dry-run=client`", "the pinned kubectl itself"),
 )
 LOCAL = {"create", "version", "completion", "help"}  # never touch a cluster when dry-run/offline
 _VALUE_FLAGS = {"-n": "--namespace", "--namespace": "--namespace", "-o": "--output", "--output": "--output",

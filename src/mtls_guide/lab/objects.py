@@ -178,12 +178,25 @@ class View:
             else {k: str(v).encode() for k, v in (obj.get("data") or {}).items()}
         )
         for key in keys:
-            if key in data and b"-----BEGIN" in data[key]:
-                return Resolved(data=data[key])
+            pem = unwrap_pem(data.get(key, b""))
+            if pem:
+                return Resolved(data=pem)
         return Resolved(
             error=f"no {want} with a PEM block in {kind.lower()} {namespace}/{name}",
             reason="InvalidCACertificateRef",
         )
+
+
+def unwrap_pem(value: bytes) -> bytes:
+    """PEM text, or PEM that was base64-encoded once more (Envoy Gateway v1.9.0 accepts both:
+    gateway-tls-frontend-backend.in.yaml's ConfigMaps hold the latter)."""
+    if b"-----BEGIN" in value:
+        return value
+    try:
+        decoded = base64.b64decode(b"".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+    return decoded if b"-----BEGIN" in decoded else b""
 
 
 def _secret_data(secret: Obj) -> dict[str, bytes]:

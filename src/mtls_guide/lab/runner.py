@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import shlex
 import subprocess
 import threading
@@ -281,9 +282,7 @@ class Lab:
                 log,
             )  # fmt: skip
         finally:
-            import os
-
-            os.close(log)
+            os.close(log)  # the child has its own copy
         self._wait_for(
             lambda: admin_file.exists() and admin_file.read_text().strip() != "",
             "Envoy's admin endpoint",

@@ -9,8 +9,12 @@ listener out of the data plane (fail closed).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from mtls_guide.lab import status as st
 from mtls_guide.lab.authz import route_rbac
@@ -76,7 +80,7 @@ class Terminate:
     name: str
     hostname: str
     port: int  # the port in the manifest; Envoy binds a free one
-    cert: tuple[bytes, bytes]
+    cert: tuple[bytes, bytes] | None  # None: a plain HTTP listener
     client: ClientCheck
     xfcc_mode: str = "SANITIZE"
     xfcc_details: list[str] = field(default_factory=list)
@@ -131,6 +135,7 @@ def translate(view: View) -> Translation:
     for kind in ("HTTPRoute", "TLSRoute"):
         for route in view.of_kind(kind):
             result.statuses.setdefault(key_of(route), {"parents": []})
+            _unmatched_parents(view, route, result)
     finish_statuses(view, result)
     return result
 
@@ -164,7 +169,8 @@ def _gateway(
         result.plan.ports.add((namespace, name, listener["port"]))
     gateway_conditions = st.gateway_conditions(True)
     frontend = (gateway["spec"].get("tls") or {}).get("frontend")
-    if frontend is not None:
+    if gateway["spec"].get("tls"):
+        frontend = frontend or {}
         if _insecure(frontend):
             gateway_conditions.append(
                 st.condition(
@@ -172,7 +178,12 @@ def _gateway(
                     "Gateway is using AllowInsecureFallback frontend validation mode.",
                 )
             )  # fmt: skip
-        if frontend_errors:
+        backend_error = _backend_client_certificate(view, gateway)
+        if backend_error:
+            gateway_conditions.append(
+                st.condition("ResolvedRefs", False, "InvalidClientCertificateRef", backend_error)
+            )
+        elif frontend_errors:
             gateway_conditions.append(
                 st.condition("ResolvedRefs", False, "InvalidParameters", frontend_errors[0])
             )
@@ -188,6 +199,23 @@ def _gateway(
         "conditions": gateway_conditions,
         "listeners": listener_statuses,
     }
+
+
+def _backend_client_certificate(view: View, gateway: Obj) -> str:
+    """Why ``spec.tls.backend.clientCertificateRef`` cannot be used, or "" (status only: the
+    lab's backends speak plain HTTP, so no certificate is presented to them)."""
+    ref = ((gateway["spec"].get("tls") or {}).get("backend") or {}).get("clientCertificateRef")
+    if ref is None:
+        return ""
+    if ref.get("kind", "Secret") != "Secret":
+        return f"Invalid backend client certificate reference for gateway: invalid client certificate reference kind: {ref['kind']}"
+    _, namespace, _ = key_of(gateway)
+    target = ref.get("namespace") or namespace
+    if not view.granted("Gateway", namespace, "Secret", target, ref["name"]) or isinstance(
+        view.tls_pair(target, ref["name"]), str
+    ):
+        return "failed to get backend client certs for gateway"
+    return ""
 
 
 def _insecure(frontend: Obj) -> bool:
@@ -225,11 +253,13 @@ def _listener(
     mode = (listener.get("tls") or {}).get("mode", "Terminate")
     if listener["protocol"] == "TLS" and mode == "Passthrough":
         return _passthrough(view, gateway, listener, result)
+    if listener["protocol"] == "HTTP":
+        return _plain_http(view, gateway, index, listener, policies, security, result)
     if listener["protocol"] != "HTTPS":
         raise _refuse(
             gateway,
             f"spec.listeners[{index}].protocol",
-            f"listener {listener['name']}: the lab maps HTTPS (Terminate) and TLS (Passthrough) listeners only",
+            f"listener {listener['name']}: the lab maps HTTP, HTTPS (Terminate) and TLS (Passthrough) listeners only",
         )
     refs = listener["tls"].get("certificateRefs", [])
     if len(refs) != 1:
@@ -259,12 +289,76 @@ def _listener(
         pair,
         client,
     )
-    accepted = True
+    valid = True
     for policy in _policies_for(policies, namespace, name, listener["name"]):
-        accepted = _apply_policy(view, entry, policy, result) and accepted
+        valid = _apply_policy(view, entry, policy, result) and valid
     attached = _attach_http_routes(view, gateway, listener, entry, security, result)
-    if accepted:
-        result.plan.terminate.append(entry)
+    if not valid:
+        # Envoy Gateway keeps the listener, requires a client certificate it cannot verify
+        # and answers every route with 500 (clienttrafficpolicy-mtls-cert-bundle-both-invalid).
+        entry.client = ClientCheck(required=True, verified=True)
+        for route in entry.routes:
+            route.has_backend = False
+    result.plan.terminate.append(entry)
+    return st.listener_ok(), attached
+
+
+def usable_cas(pem: bytes, name: str) -> tuple[bytes, str]:
+    """The bundle's certificates that have not expired, each once (Envoy Gateway v1.9.0 drops
+    expired CAs and duplicates); a problem when none is left."""
+    now = dt.datetime.now(dt.UTC)
+    try:
+        certs = x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        return b"", f"no valid certificates exist in {name}: not PEM certificates"
+    kept, seen, expired = [], set(), []
+    for cert in certs:
+        der = cert.public_bytes(Encoding.DER)
+        if cert.not_valid_after_utc < now:
+            expired.append(f"certificate has expired since {cert.not_valid_after_utc}")
+        elif der not in seen:
+            seen.add(der)
+            kept.append(cert.public_bytes(Encoding.PEM))
+    if not kept:
+        return b"", f"no valid certificates exist in {name}: " + "\n".join(expired)
+    return b"".join(kept), ""
+
+
+def _plain_http(
+    view: View,
+    gateway: Obj,
+    index: int,
+    listener: Obj,
+    policies: dict[tuple[str, str, str | None], Obj],
+    security: dict[Key, Obj],
+    result: Translation,
+) -> tuple[list[st.Condition], int]:
+    """A plain HTTP listener: routes, and a policy's headers; no TLS to configure."""
+    _, namespace, name = key_of(gateway)
+    if any(
+        e.cert is None
+        and e.port == listener["port"]
+        and (e.namespace, e.gateway) == (namespace, name)
+        for e in result.plan.terminate
+    ):
+        raise _refuse(
+            gateway, f"spec.listeners[{index}].port", "the lab maps one HTTP listener per port"
+        )
+    entry = Terminate(
+        namespace,
+        name,
+        listener["name"],
+        listener.get("hostname", "*"),
+        listener["port"],
+        None,
+        ClientCheck(),
+    )
+    for policy in _policies_for(policies, namespace, name, listener["name"]):
+        xfcc = (policy["spec"].get("headers") or {}).get("xForwardedClientCert")
+        if xfcc is not None:
+            entry.xfcc_mode = XFCC_MODES[xfcc.get("mode", "Sanitize")]
+    attached = _attach_http_routes(view, gateway, listener, entry, security, result)
+    result.plan.terminate.append(entry)
     return st.listener_ok(), attached
 
 
@@ -290,6 +384,7 @@ def _frontend_client(
             errors.append(prefix + resolved.error)
             return ClientCheck(), st.listener_bad_ca(resolved.reason, resolved.error)
         bundle += resolved.data.rstrip(b"\n") + b"\n"
+    bundle, _problem = usable_cas(bundle, "")
     insecure = validation.get("mode") == "AllowInsecureFallback"
     return ClientCheck(
         required=not insecure,
@@ -311,7 +406,7 @@ def _policies(view: View, result: Translation) -> dict[tuple[str, str, str | Non
         _, namespace, _ = key_of(policy)
         _check_policy_fields(policy)
         ancestors = []
-        for index, ref in enumerate(policy["spec"].get("targetRefs", [])):
+        for index, ref in enumerate(_target_refs(policy)):
             if ref["kind"] != "Gateway":
                 raise _refuse(
                     policy,
@@ -342,7 +437,37 @@ def _policies(view: View, result: Translation) -> dict[tuple[str, str, str | Non
                 conditions = [st.policy_accepted()]
             ancestors.append(st.policy_ancestor(ancestor, conditions))
         result.statuses[key_of(policy)] = {"ancestors": ancestors}
+    _mark_overridden(chosen, result)
     return chosen
+
+
+def _mark_overridden(chosen: dict[tuple[str, str, str | None], Obj], result: Translation) -> None:
+    """A Gateway-wide policy that section policies override says so on its ancestor."""
+    for (namespace, gateway, section), policy in chosen.items():
+        if section is not None:
+            continue
+        sections = sorted(
+            f"{namespace}/{gateway}/{s}"
+            for (n, g, s) in chosen
+            if (n, g) == (namespace, gateway) and s
+        )
+        if not sections:
+            continue
+        message = f"This policy is being overridden by other clientTrafficPolicies for these listeners: [{', '.join(sections)}]"
+        for ancestor in result.statuses[key_of(policy)]["ancestors"]:
+            if (
+                ancestor["ancestorRef"]["name"] == gateway
+                and "sectionName" not in ancestor["ancestorRef"]
+            ):
+                ancestor["conditions"].append(
+                    st.condition("Overridden", True, "Overridden", message)
+                )
+
+
+def _target_refs(policy: Obj) -> list[Obj]:
+    """``targetRefs``, and the deprecated single ``targetRef`` Envoy Gateway still reads."""
+    single = policy["spec"].get("targetRef")
+    return [*policy["spec"].get("targetRefs", []), *([single] if single else [])]
 
 
 def _age(obj: Obj) -> tuple[str, str]:
@@ -353,15 +478,21 @@ def _age(obj: Obj) -> tuple[str, str]:
 def _policies_for(
     policies: dict[tuple[str, str, str | None], Obj], namespace: str, gateway: str, section: str
 ) -> list[Obj]:
-    """Gateway-wide first, then the section's policy, which overrides what it sets."""
-    found = [policies.get((namespace, gateway, None)), policies.get((namespace, gateway, section))]
-    return [p for p in found if p is not None]
+    """The section's own policy, else the Gateway-wide one: as in Envoy Gateway, a policy on
+    the section overrides the Gateway's entirely (it does not merge with it)."""
+    found = policies.get((namespace, gateway, section)) or policies.get((namespace, gateway, None))
+    return [found] if found is not None else []
+
+
+def _san_type(kind: str, matcher: Obj) -> str:
+    """Envoy's SAN type; an otherName carries its OID as ``OTHER_NAME:<oid>``."""
+    return f"OTHER_NAME:{matcher['oid']}" if kind == "otherNames" else SAN_TYPES[kind]
 
 
 def _check_policy_fields(policy: Obj) -> None:
     """Refuse a ClientTrafficPolicy field the lab does not reproduce, naming it."""
     spec = policy["spec"]
-    unsupported = set(spec) - {"targetRefs", "tls", "headers"}
+    unsupported = set(spec) - {"targetRefs", "targetRef", "tls", "headers"}
     unsupported |= {f"tls.{k}" for k in (spec.get("tls") or {}) if k != "clientValidation"}
     unsupported |= {
         f"headers.{k}" for k in (spec.get("headers") or {}) if k != "xForwardedClientCert"
@@ -370,7 +501,7 @@ def _check_policy_fields(policy: Obj) -> None:
     unsupported |= {f"tls.clientValidation.{k}" for k in set(validation) - SUPPORTED_VALIDATION}
     unsupported |= {
         f"tls.clientValidation.subjectAltNames.{k}"
-        for k in set(validation.get("subjectAltNames") or {}) - set(SAN_TYPES)
+        for k in set(validation.get("subjectAltNames") or {}) - {*SAN_TYPES, "otherNames"}
     }
     if unsupported:
         raise _refuse(policy, "spec." + sorted(unsupported)[0], "the lab does not map it")
@@ -388,7 +519,8 @@ def _apply_policy(view: View, entry: Terminate, policy: Obj, result: Translation
     xfcc = (spec.get("headers") or {}).get("xForwardedClientCert")
     if xfcc is not None:
         entry.xfcc_mode = XFCC_MODES[xfcc.get("mode", "Sanitize")]
-        entry.xfcc_details = list(xfcc.get("certDetailsToAdd", []))
+        if entry.xfcc_mode in ("APPEND_FORWARD", "SANITIZE_SET"):  # ignored with the other modes
+            entry.xfcc_details = list(xfcc.get("certDetailsToAdd", []))
     return True
 
 
@@ -403,7 +535,10 @@ def _policy_validation(view: View, entry: Terminate, policy: Obj, validation: Ob
         resolved = view.ca_bundle(ref, namespace, "ClientTrafficPolicy")
         if resolved.data is None:
             return resolved.error
-        bundle += resolved.data.rstrip(b"\n") + b"\n"
+        usable, problem = usable_cas(resolved.data, ref["name"])
+        if problem:
+            return problem
+        bundle += usable
     crl = None
     for ref in (validation.get("crl") or {}).get("refs", []):
         resolved = view.crl(ref, namespace)
@@ -416,7 +551,7 @@ def _policy_validation(view: View, entry: Terminate, policy: Obj, validation: Ob
         requested=True,
         ca_pem=bundle or entry.client.ca_pem,
         san_matchers=[
-            (SAN_TYPES[kind], m.get("type", "Exact"), m["value"])
+            (_san_type(kind, m), m.get("type", "Exact"), m["value"])
             for kind, matchers in (validation.get("subjectAltNames") or {}).items()
             for m in matchers
         ],
@@ -498,6 +633,32 @@ NO_HOSTNAME = (
     "NoMatchingListenerHostname",
     "There were no hostname intersections between the HTTPRoute and this parent ref's Listener(s).",
 )
+
+
+def _unmatched_parents(view: View, route: Obj, result: Translation) -> None:
+    """A parentRef to an existing Gateway that no listener took: no listener by that
+    section/port (NoMatchingParent), or none of the route's kind (NotAllowedByListeners)."""
+    _, route_ns, _ = key_of(route)
+    recorded = {
+        (p["parentRef"]["name"], p["parentRef"].get("sectionName"))
+        for p in result.statuses[key_of(route)]["parents"]
+    }
+    for ref in route["spec"].get("parentRefs", []):
+        gateway = view.get("Gateway", ref.get("namespace") or route_ns, ref["name"])
+        if gateway is None or (ref["name"], ref.get("sectionName")) in recorded:
+            continue
+        named = [
+            listener
+            for listener in gateway["spec"]["listeners"]
+            if ref.get("sectionName", listener["name"]) == listener["name"]
+            and ref.get("port", listener["port"]) == listener["port"]
+        ]
+        verdict = (
+            NOT_ALLOWED
+            if named
+            else ("Accepted", False, "NoMatchingParent", "No listeners match this parent ref")
+        )
+        _record_parent(result, route, ref, st.condition(*verdict))
 
 
 def _attached(

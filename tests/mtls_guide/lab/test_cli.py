@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,28 @@ ENV_KEYS = {
 }
 
 
-def start(workdir: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "lab.py"), "up", "--workdir", str(workdir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+Start = Callable[[Path], "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def start() -> Iterator[Start]:
+    """`lab.py up --workdir DIR`; whatever a failing test leaves running is killed after it
+    (and its Envoy with it, by the parent-death signal)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def run(workdir: Path) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "lab.py"), "up", "--workdir", str(workdir)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        started.append(process)
+        return process
+
+    yield run
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
 
 
 def wait_for_env(workdir: Path, process: subprocess.Popen[str], stale: str = "") -> dict[str, str]:
@@ -67,7 +85,7 @@ def stop(process: subprocess.Popen[str], signum: int = signal.SIGTERM) -> tuple[
     return out, err
 
 
-def test_two_labs_then_sigterm(tmp_path: Path) -> None:
+def test_two_labs_then_sigterm(tmp_path: Path, start: Start) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     labs = [(first, start(first)), (second, start(second))]
     envs = [wait_for_env(d, p) for d, p in labs]
@@ -88,7 +106,9 @@ def test_two_labs_then_sigterm(tmp_path: Path) -> None:
     assert not (first / "lab.env").exists()  # lab.env exists exactly while the lab is ready
 
 
-def test_second_start_reuses_the_pki_and_a_concurrent_one_is_refused(tmp_path: Path) -> None:
+def test_second_start_reuses_the_pki_and_a_concurrent_one_is_refused(
+    tmp_path: Path, start: Start
+) -> None:
     workdir = tmp_path / "lab"
     lab = start(workdir)
     wait_for_env(workdir, lab)
@@ -103,7 +123,9 @@ def test_second_start_reuses_the_pki_and_a_concurrent_one_is_refused(tmp_path: P
     assert (workdir / "pki" / "ca.key").read_bytes() == ca_key
 
 
-def test_envoy_dies_with_a_killed_lab_and_the_workdir_starts_again(tmp_path: Path) -> None:
+def test_envoy_dies_with_a_killed_lab_and_the_workdir_starts_again(
+    tmp_path: Path, start: Start
+) -> None:
     workdir = tmp_path / "lab"
     lab = start(workdir)
     env = wait_for_env(workdir, lab)
@@ -121,13 +143,13 @@ def test_envoy_dies_with_a_killed_lab_and_the_workdir_starts_again(tmp_path: Pat
     stop(lab)
 
 
-def test_early_sigterm_exits_0(tmp_path: Path) -> None:
+def test_early_sigterm_exits_0(tmp_path: Path, start: Start) -> None:
     lab = start(tmp_path / "lab")
     time.sleep(0.3)
     stop(lab)
 
 
-def test_printed_env_line_works_with_spaces(tmp_path: Path) -> None:
+def test_printed_env_line_works_with_spaces(tmp_path: Path, start: Start) -> None:
     workdir = tmp_path / "a lab with spaces"
     lab = start(workdir)
     wait_for_env(workdir, lab)

@@ -4,6 +4,7 @@ SecurityPolicy authorizes by the client certificate's URI SAN."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import ssl
@@ -143,19 +144,7 @@ def test_deleted_config_map_names_the_missing_object(lab: Lab) -> None:
         lab.apply_text(text, "client-ca.yaml")
 
 
-AUTHZ = """\
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: SecurityPolicy
-metadata: {name: only-client-b, namespace: gateway}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: secure-app}]
-  authorization:
-    defaultAction: Deny
-    rules:
-      - name: client-b
-        action: Allow
-        cel: connection.uri_san_peer_certificate == "spiffe://example.org/client-b"
-"""
+AUTHZ = (ROOT / "snippets" / "lab" / "authorize.yaml").read_text()  # docs/lab.md's policy
 
 
 def test_security_policy_allows_one_uri_san(
@@ -164,15 +153,17 @@ def test_security_policy_allows_one_uri_san(
     lab.apply_text(ca_config_map(lab.pki.ca, new_ca), "both.yaml")
     lab.apply_text(AUTHZ, "authz.yaml")
     try:
-        assert outcome(lab, new_client) == 200
-        assert outcome(lab, lab.pki.client) == 403  # same trust, other URI SAN
-        (ancestor,) = lab.get("SecurityPolicy", "gateway", "only-client-b")["status"]["ancestors"]
+        assert outcome(lab, lab.pki.client) == 200  # spiffe://example.org/client-a
+        assert outcome(lab, new_client) == 403  # trusted too, but another URI SAN
+        (ancestor,) = lab.get("SecurityPolicy", "gateway", "only-client-a")["status"]["ancestors"]
         assert ancestor["ancestorRef"]["name"] == "mtls-terminate"
         assert conditions(ancestor)["Accepted"] == ("True", "Accepted")
-    finally:
         lab.delete_text(AUTHZ, "authz.yaml")
+        assert outcome(lab, new_client) == 200  # the policy is gone: both clients again
+    finally:
+        with contextlib.suppress(LabError):  # already deleted when the test got that far
+            lab.delete_text(AUTHZ, "authz.yaml")
         lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
-    assert outcome(lab, lab.pki.client) == 200
 
 
 @pytest.mark.parametrize(
@@ -210,4 +201,31 @@ def test_cli_without_a_running_lab(tmp_path: Path) -> None:
     )  # fmt: skip
     assert (
         done.returncode == 1 and "no lab is running" in done.stderr and done.stderr.count("\n") == 1
+    )
+
+
+def test_invalid_client_traffic_policy_answers_500(lab: Lab) -> None:
+    """Envoy Gateway keeps the listener but fails every request
+    (golden case clienttrafficpolicy-mtls-cert-bundle-both-invalid)."""
+    original = (ROOT / "snippets" / "terminate" / "envoy-gateway-xfcc.yaml").read_text()
+    broken = original.replace(
+        "  headers:",
+        "  tls:\n    clientValidation:\n      caCertificateRefs: [{kind: ConfigMap, name: nowhere}]\n  headers:",
+    )
+    lab.apply_text(broken, "broken-policy.yaml")
+    try:
+        (ancestor,) = lab.get("ClientTrafficPolicy", "gateway", "forward-client-identity")[
+            "status"
+        ]["ancestors"]
+        assert conditions(ancestor)["Accepted"] == ("False", "Invalid")
+        assert outcome(lab, lab.pki.client) == 500
+    finally:
+        lab.apply_text(original, "envoy-gateway-xfcc.yaml")
+    assert outcome(lab, lab.pki.client) == 200
+
+
+def test_oversized_input_is_refused_in_one_line(lab: Lab) -> None:
+    done = lab_cli(lab, "apply", "-f", "-", stdin="#" * (5 * 1024 * 1024))
+    assert done.returncode == 1 and "more than" in done.stderr and done.stderr.count("\n") == 1, (
+        done.stderr[:200]
     )

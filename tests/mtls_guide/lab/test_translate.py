@@ -44,7 +44,7 @@ spec:
   gatewayClassName: example
   listeners: [{name: raw, protocol: TCP, port: 5432}]
 """,
-            "listener raw: the lab maps HTTPS (Terminate) and TLS (Passthrough) listeners only",
+            "listener raw: the lab maps HTTP, HTTPS (Terminate) and TLS (Passthrough) listeners only",
         ),
         (
             "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: bad}\nspec: {}\n",
