@@ -87,6 +87,15 @@ def lab(session: nox.Session) -> None:
     session.run("mtls-lab", "up", "--workdir", ".lab", *session.posargs)
 
 
+@nox.session(default=False)
+def quickstart(session: nox.Session) -> None:
+    """Run docs/quickstart.md in page order: `-- --mode cluster --workdir DIR` on the current
+    kubectl context (the workflow's kind cluster), or `--mode offline` against the lab."""
+    sync(session, extras=("docs", "lab"))  # docs: the page's includes expand as the site does
+    fetch(session, "crds")
+    session.run("python", "-m", "mtls_guide.walkthrough", "docs/quickstart.md", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff on Python; yamllint and shellcheck on snippets; zizmor on the CI workflows."""

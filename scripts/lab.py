@@ -3,7 +3,9 @@
 
 import sys
 
-from mtls_guide.lab.cli import main
+from mtls_guide.lab.cli import catch_stop_signals, main
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["up"]:
+        catch_stop_signals()  # before anything slow: SIGTERM while starting still exits 0
     sys.exit(main())

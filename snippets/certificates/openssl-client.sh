@@ -2,7 +2,7 @@ cat > client.ext <<'EOF'
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
-subjectAltName = DNS:client-a.example.com
+subjectAltName = URI:spiffe://example.org/client-a, DNS:client-a.example.com
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF

@@ -985,8 +985,9 @@ def cmd_init(args: argparse.Namespace) -> list[str]:
     now = now_utc()  # one start for all three, so leaves of --ca-days fit inside the CA
     ca = make_ca(args.ca_cn, args.ca_days, args.key_type, now=now)
     server_names = Names(dns=args.dns, ips=args.ip)
+    # Both SANs when both are given: the guide's client carries a SPIFFE URI and a DNS name.
     client_names = Names(uris=args.client_uri)
-    if not client_names.uris:
+    if args.client_dns is not None:
         client_names.dns = [args.client_dns]
     server = issue_leaf(ca, "server", server_names, days=args.days, key_type=args.key_type, now=now)
     client = issue_leaf(
@@ -1340,7 +1341,10 @@ def _init_options(init: argparse.ArgumentParser) -> None:
     init.add_argument("--dns", action="append", required=True, help="server DNS name (repeatable)")
     init.add_argument("--ip", action="append", default=[], help="server IP address (repeatable)")
     init.add_argument("--client-cn", default="client", help="client common name (default: client)")
-    init.add_argument("--client-dns", help="client DNS SAN (default: the common name)")
+    init.add_argument(
+        "--client-dns",
+        help="client DNS SAN (default: the common name, unless --client-uri is given)",
+    )
     init.add_argument(
         "--client-uri", action="append", default=[], help="client URI SAN like spiffe://a/b"
     )

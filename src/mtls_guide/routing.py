@@ -33,6 +33,9 @@ DIRECTIVES = {
     "promql",  # metric and label names must exist in the lab's Prometheus output
     "unvalidated",  # a manifest whose schema is not public; the page shows a visible note
     "lab",  # run against the local lab; the reason states the outcome: "exit 0|55; prints "...""
+    "python-lab",  # Python run against the lab by tests/docs/test_python_blocks.py (linted here)
+    "step",  # a walkthrough step (mtls_guide.walkthrough): "cluster|both[; prints "..."]"
+    "output",  # what the block before it prints, compared with the real run (mtls_guide.outputs)
 }
 # A reader's pre-commit config and GitHub Actions step for the validator
 # (mtls_guide.validator.reader_snippets).

@@ -53,9 +53,11 @@ def run_blocks(
     env: dict[str, str] | None = None,
     timeout: float = 60,
     errexit: bool = True,
+    merged: bool = False,
 ) -> list[Ran]:
     """Run ``blocks`` in order. ``errexit``: stop a block at its first failing command (set -e);
-    off for blocks whose documented outcome is a failure."""
+    off for blocks whose documented outcome is a failure. ``merged``: stderr goes into stdout,
+    interleaved as a terminal shows it (for comparing with the output a page shows)."""
     environment = {**os.environ, "PATH": tool_path(workdir), **(env or {})}
     flags = ["-e", "-o", "pipefail"] if errexit else []
     results = []
@@ -64,10 +66,11 @@ def run_blocks(
             ["bash", "--noprofile", "--norc", *flags, "-c", block.source],
             cwd=workdir,
             env=environment,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merged else subprocess.PIPE,
             text=True,
             timeout=timeout,
             check=False,
         )
-        results.append(Ran(block, done.returncode, done.stdout, done.stderr))
+        results.append(Ran(block, done.returncode, done.stdout, done.stderr or ""))
     return results

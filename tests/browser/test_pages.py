@@ -103,10 +103,14 @@ def test_search_finds_the_troubleshooting_entry(context, site_url: str) -> None:
     page.keyboard.press(
         "/"
     )  # Material's search shortcut; typing fires the search as a reader's would
-    page.keyboard.type("certificate required", delay=20)
-    page.wait_for_selector(".md-search-result__item a", timeout=10_000)
-    links = page.locator(".md-search-result__item a").evaluate_all("(as) => as.map((a) => a.href)")
-    assert any("troubleshooting/" in href for href in links), links
+    # What curl prints when the gateway wants a certificate: readers paste the error.
+    page.keyboard.type("alert certificate required", delay=20)
+    # Results appear while the query is typed: wait for those of the whole query (their links
+    # carry it, ?h=alert+certificate+required), not those of a prefix of it.
+    full = '.md-search-result__item a[href*="required"]'
+    page.wait_for_selector(full, state="attached", timeout=10_000)
+    links = page.locator(full).evaluate_all("(as) => as.map((a) => a.href)")
+    assert any("troubleshooting/" in href for href in links), "\n".join(links)
 
 
 def test_light_and_dark_palettes_render(context, site_url: str) -> None:

@@ -24,6 +24,9 @@ SIMPLE_CHECKERS = {
     "validator-output": lambda block: checks.validator_output(block, block.directive.reason),
     "shell": checks.shellcheck,
     "lab": checks.shellcheck,  # also run against the lab by tests/docs/test_lab_blocks.py
+    "step": checks.shellcheck,  # also run in page order by tests/docs/test_quickstart_page.py
+    # Compared with the real run of the block before it by that page's runner (test_outputs.py).
+    "output": lambda block: [] if block.source.strip() else [f"{block.id}: empty output block"],
     "yaml-syntax": checks.yaml_syntax,
     "mermaid": checks.mermaid,
     # The validator page's snippets for readers' repositories.
@@ -60,6 +63,12 @@ def test_block(block: Block, eval_example: EvalExample, request: pytest.FixtureR
         return
     if checker == "python":
         _python(block, eval_example)
+        return
+    if checker == "python-lab":
+        # Runs against the lab in tests/docs/test_python_blocks.py; here, black and ruff.
+        eval_example.lint(
+            CodeExample.create(block.source, path=Path(block.page), start_line=block.line)
+        )
         return
     problems = SIMPLE_CHECKERS[checker](block)
     assert not problems, "\n".join(problems)

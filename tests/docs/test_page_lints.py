@@ -22,6 +22,7 @@ CREATED_ELSEWHERE = {
     "ConfigMap gateway/partner-ca": "a second client CA, published like client-ca",
     "ConfigMap pki/client-ca": "the PKI team's copy of client-ca, in their namespace",
     "Secret gateway/gateway-client-tls": "the gateway's client certificate, made with `mtls_certs.py client`",
+    "Gateway mtls-terminate": "the Gateway of docs/terminate.md and docs/quickstart.md, which docs/authorization.md builds on",
     "Secret gateway/api-example-com-tls": "the Helm page's server certificate, made like secure-example-com-tls",
 }
 CHANNELS = {"manifest": "standard", "manifest-experimental": "experimental"}

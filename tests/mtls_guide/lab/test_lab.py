@@ -133,8 +133,20 @@ def test_wrong_sni_on_passthrough_matches_no_route(lab: Lab) -> None:
     )
 
 
+PER_PORT_ROUTE = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: both-ports, namespace: gateway}
+spec:
+  parentRefs: [{name: mtls-per-port}]
+  rules: [{backendRefs: [{name: secure-app, port: 8080}]}]
+"""
+
+
 def test_insecure_fallback_admits_clients_without_identity(tmp_path: Path) -> None:
-    with Lab(tmp_path, FALLBACK) as fallback:
+    route = tmp_path / "route.yaml"
+    route.write_text(PER_PORT_ROUTE)
+    with Lab(tmp_path / "lab", (*FALLBACK, str(route))) as fallback:
         partners = terminate_port(fallback, "https-partners")
         for who in (None, fallback.pki.client):
             echo = request(fallback, partners, who, host="partners.example.com")

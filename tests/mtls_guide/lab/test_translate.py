@@ -23,8 +23,8 @@ def write(tmp_path: Path, text: str) -> str:
     ("text", "message"),
     [
         (
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: gateway}\ndata: {ca.crt: x}\n",
-            "the lab cannot map kind ConfigMap",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: gateway}\nspec: {ports: [{port: 80}]}\n",
+            "kind Service: the lab maps ClientTrafficPolicy, ConfigMap, Gateway",
         ),
         (
             """apiVersion: gateway.envoyproxy.io/v1alpha1
@@ -34,7 +34,7 @@ spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: mtls-terminate}]
   timeout: {http: {requestReceivedTimeout: 5s}}
 """,
-            "ClientTrafficPolicy p: the lab does not map timeout",
+            "ClientTrafficPolicy gateway/p: spec.timeout: the lab does not map it",
         ),
         (
             """apiVersion: gateway.networking.k8s.io/v1
@@ -44,11 +44,11 @@ spec:
   gatewayClassName: example
   listeners: [{name: raw, protocol: TCP, port: 5432}]
 """,
-            "listener raw: the lab maps HTTPS (Terminate) and TLS (Passthrough) listeners only",
+            "listener raw: the lab maps HTTP, HTTPS (Terminate) and TLS (Passthrough) listeners only",
         ),
         (
             "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: bad}\nspec: {}\n",
-            "the manifests are not valid",
+            "extra.yaml: ",
         ),
     ],
     ids=["built-in-kind", "policy-field", "tcp-listener", "invalid-manifest"],

@@ -1,0 +1,1 @@
+cloud-provider-kind

@@ -1,0 +1,197 @@
+"""`python scripts/lab.py up`: ready with lab.env, started twice, killed, and never
+writing through a link planted in its workdir."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mtls_guide.lab import envoy_config
+from mtls_guide.lab.pages import LAB_ENV
+from mtls_guide.lab.runner import Lab, LabError
+from mtls_guide.paths import ROOT
+
+ENV_KEYS = set(LAB_ENV)  # what a page sources from lab.env
+
+
+Start = Callable[[Path], "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def start() -> Iterator[Start]:
+    """`lab.py up --workdir DIR`; whatever a failing test leaves running is killed after it
+    (and its Envoy with it, by the parent-death signal)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def run(workdir: Path) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "lab.py"), "up", "--workdir", str(workdir)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        started.append(process)
+        return process
+
+    yield run
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+
+
+def wait_for_env(workdir: Path, process: subprocess.Popen[str], stale: str = "") -> dict[str, str]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        env_file = workdir / "lab.env"
+        text = env_file.read_text() if env_file.exists() else ""
+        if "PKI_DIR" in text and text != stale:
+            return read_env(env_file)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        time.sleep(0.05)
+    raise AssertionError("lab.env never appeared")
+
+
+def read_env(env_file: Path) -> dict[str, str]:
+    """lab.env as the shell reads it (values are shell-quoted)."""
+    done = subprocess.run(
+        ["bash", "-c", f'set -a; . "$1"; set +a; for k in {" ".join(sorted(ENV_KEYS))}; do printf "%s=%s\\n" "$k" "${{!k}}"; done', "-", str(env_file)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return dict(line.split("=", 1) for line in done.stdout.splitlines())
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def stop(process: subprocess.Popen[str], signum: int = signal.SIGTERM) -> tuple[str, str]:
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    return out, err
+
+
+def test_two_labs_then_sigterm(tmp_path: Path, start: Start) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    labs = [(first, start(first)), (second, start(second))]
+    envs = [wait_for_env(d, p) for d, p in labs]
+    ports = [int(e[k]) for e in envs for k in ("TERMINATE_PORT", "PASSTHROUGH_PORT")]
+    assert len(set(ports)) == 4 and all(port_open(p) for p in ports)
+    assert set(envs[0]) == ENV_KEYS
+    assert Path(envs[0]["PKI_DIR"]).is_absolute()
+    assert {p.name for p in Path(envs[0]["PKI_DIR"]).iterdir()} >= {
+        "ca.crt",
+        "ca.key",
+        "client.crt",
+        "client.key",
+    }
+    for _, process in labs:
+        out, _ = stop(process)
+        assert "curl --resolve" in out and "lab stopped" in out
+    assert not any(port_open(p) for p in ports)
+    assert not (first / "lab.env").exists()  # lab.env exists exactly while the lab is ready
+
+
+def test_second_start_reuses_the_pki_and_a_concurrent_one_is_refused(
+    tmp_path: Path, start: Start
+) -> None:
+    workdir = tmp_path / "lab"
+    lab = start(workdir)
+    wait_for_env(workdir, lab)
+    ca_key = (workdir / "pki" / "ca.key").read_bytes()
+    again = start(workdir)
+    _, err = again.communicate(timeout=30)
+    assert again.returncode == 1 and err.count("\n") == 1 and "already running" in err, err
+    stop(lab, signal.SIGINT)
+    lab = start(workdir)
+    wait_for_env(workdir, lab)
+    stop(lab)
+    assert (workdir / "pki" / "ca.key").read_bytes() == ca_key
+
+
+def test_envoy_dies_with_a_killed_lab_and_the_workdir_starts_again(
+    tmp_path: Path, start: Start
+) -> None:
+    workdir = tmp_path / "lab"
+    lab = start(workdir)
+    env = wait_for_env(workdir, lab)
+    port = int(env["TERMINATE_PORT"])
+    stale = (workdir / "lab.env").read_text()
+    lab.kill()
+    lab.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not port_open(port), "Envoy outlived the lab"
+    lab = start(workdir)
+    env = wait_for_env(workdir, lab, stale)  # the killed lab's lab.env is replaced
+    assert port_open(int(env["TERMINATE_PORT"]))
+    stop(lab)
+
+
+def test_early_sigterm_exits_0(tmp_path: Path, start: Start) -> None:
+    lab = start(tmp_path / "lab")
+    time.sleep(0.3)
+    stop(lab)
+
+
+def test_printed_env_line_works_with_spaces(tmp_path: Path, start: Start) -> None:
+    workdir = tmp_path / "a lab with spaces"
+    lab = start(workdir)
+    wait_for_env(workdir, lab)
+    out, _ = stop(lab)
+    line = next(line for line in out.splitlines() if line.strip().startswith("set -a"))
+    # The lab has stopped and removed lab.env, so source a copy of what it had written.
+    (workdir / "lab.env").write_text("PKI_DIR=" + str(workdir / "pki").replace(" ", "\\ ") + "\n")
+    done = subprocess.run(
+        ["bash", "-c", f'{line.strip()}; printf %s "$PKI_DIR"'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout == str(workdir / "pki"), (line, done.stderr)
+
+
+@pytest.mark.parametrize("name", ["envoy.json", "lab.env", "envoy.log", "pki"])
+def test_planted_links_are_not_followed(tmp_path: Path, name: str) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    workdir = tmp_path / "lab"
+    workdir.mkdir()
+    (workdir / name).symlink_to(victim)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "lab.py"), "up", "--workdir", str(workdir)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (
+        done.returncode == 1 and "symbolic link" in done.stderr and done.stderr.count("\n") == 1
+    ), done.stderr
+    assert victim.read_text() == "precious\n"
+    assert (workdir / name).is_symlink()
+
+
+def test_failed_start_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Envoy rejects the listeners: nothing the lab started is left running."""
+    real = envoy_config.listeners
+
+    def broken(plan, sds_dir):  # type: ignore[no-untyped-def]
+        out = real(plan, sds_dir)
+        out[0]["filter_chains"][0]["filters"][0]["typed_config"]["@type"] += "Nope"
+        return out
+
+    monkeypatch.setattr(envoy_config, "listeners", broken)
+    lab = Lab(tmp_path)
+    with pytest.raises(LabError, match="rejected"):
+        lab.start()
+    assert lab.envoy is not None and lab.envoy.poll() is not None
+    assert lab.backends == [] and lab.control is None
+    assert not (tmp_path / "lab.env").exists() and not (tmp_path / "control.json").exists()
+    assert os.listdir(tmp_path)  # the PKI stays for the next start

@@ -1,0 +1,111 @@
+"""The lab's translation agrees with Envoy Gateway v1.9.0's own golden data.
+
+The golden files are not part of this repository. Set UPSTREAM_GOLDEN to the folder that
+holds Envoy Gateway's ``internal/gatewayapi/testdata`` at v1.9.0 (.ci/run does). Unset:
+one skip naming the variable. Set to a missing folder: a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mtls_guide.checks import validator
+from mtls_guide.lab.golden import NotRun, Result, compare_case, compare_xds_case
+
+VARIABLE = "UPSTREAM_GOLDEN"
+# The client-certificate cases: each must agree (a regression fails the test).
+MUST_AGREE = {
+    "clienttrafficpolicy-mtls",
+    "clienttrafficpolicy-mtls-allow-expired-cert",
+    "clienttrafficpolicy-mtls-cert-bundle",
+    "clienttrafficpolicy-mtls-cert-bundle-both-invalid",
+    "clienttrafficpolicy-mtls-cert-bundle-both-valid",
+    "clienttrafficpolicy-mtls-dup-ca-refs",
+    "clienttrafficpolicy-mtls-forward-client-cert",
+    "clienttrafficpolicy-mtls-forward-client-cert-custom-data",
+    "gateway-with-listener-with-tls-configuration-sni-san-mismatch-allowed",
+    "gateway-with-listener-with-tls-secret-in-other-namespace-allowed-by-refgrant",
+}
+XDS_MUST_AGREE = {
+    "gateway-tls-frontend",
+    "http-route-https-mtls-accept-untrusted",
+    "http-route-https-mtls-allow-expired-cert",
+    "mutual-tls",
+    "mutual-tls-forward-client-certificate",
+    "mutual-tls-forward-client-certificate-with-custom-data",
+    "mutual-tls-required-client-certificate-disabled",
+    "mutual-tls-san",
+    "simple-tls",
+}
+AT_LEAST = 39  # cases that agreed when this test was written; the score may only go up
+
+
+def cases() -> list[Path]:
+    value = os.environ.get(VARIABLE)
+    if not value:
+        pytest.skip(
+            f"set {VARIABLE} to Envoy Gateway v1.9.0's golden data to run the conformance test"
+        )
+    folder = Path(value) / "internal" / "gatewayapi" / "testdata"
+    assert folder.is_dir(), f"{VARIABLE}={value}: no internal/gatewayapi/testdata there"
+    return sorted(folder.glob("*.in.yaml"))
+
+
+def report(title: str, agreed: list[Result], disagreed: list[Result], not_run: list[str]) -> None:
+    print(
+        f"\n{title}: {len(agreed)} of {len(agreed) + len(disagreed)} cases agree; {len(not_run)} not run"
+    )
+    for result in disagreed:
+        print(f"  DISAGREES {result.name}:\n    " + "\n    ".join(result.mismatches))
+    for line in not_run:
+        print(f"  not run {line}")
+
+
+def run(
+    found: list[Path], compare: Callable[[Path], Result]
+) -> tuple[list[Result], list[Result], list[str]]:
+    agreed: list[Result] = []
+    disagreed: list[Result] = []
+    not_run: list[str] = []
+    for case in found:
+        try:
+            result = compare(case)
+        except NotRun as reason:
+            not_run.append(f"{case.name.split('.')[0]}: {reason}")
+            continue
+        (disagreed if result.mismatches else agreed).append(result)
+    return agreed, disagreed, not_run
+
+
+def test_golden_conformance(capsys: pytest.CaptureFixture[str]) -> None:
+    check = validator("experimental")  # the inputs use v1alpha2 TLSRoutes and ReferenceGrants
+    agreed, disagreed, not_run = run(cases(), lambda case: compare_case(case, check))
+    with capsys.disabled():
+        report(
+            "golden conformance, statuses and xdsIR (Envoy Gateway v1.9.0)",
+            agreed,
+            disagreed,
+            not_run,
+        )
+    names = {r.name for r in agreed}
+    assert names >= MUST_AGREE, sorted(MUST_AGREE - names)
+    assert len(agreed) >= AT_LEAST
+
+
+def test_golden_xds_conformance(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = cases()[0].parents[2] / "xds" / "translator" / "testdata" / "in" / "xds-ir"
+    agreed, disagreed, not_run = run(sorted(folder.glob("*.yaml")), compare_xds_case)
+    with capsys.disabled():
+        report(
+            "golden conformance, DownstreamTlsContext (Envoy Gateway v1.9.0 xds-ir)",
+            agreed,
+            disagreed,
+            not_run,
+        )
+    assert {r.name for r in agreed} >= XDS_MUST_AGREE, sorted(
+        XDS_MUST_AGREE - {r.name for r in agreed}
+    )

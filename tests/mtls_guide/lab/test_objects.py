@@ -1,0 +1,231 @@
+"""The lab as the reader's cluster: objects applied at run time take effect (Envoy is not
+restarted), status reads like Envoy Gateway v1.9.0's, an invalid CA fails closed, and a
+SecurityPolicy authorizes by the client certificate's URI SAN."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mtls_guide import mtls_certs as mc
+from mtls_guide.lab import client as lab_client
+from mtls_guide.lab.runner import Lab, LabError
+from mtls_guide.paths import ROOT
+
+HOST = "secure.example.com"
+NEW_CLIENT = "spiffe://example.org/client-b"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with Lab(tmp_path_factory.mktemp("objects")) as running:
+        yield running
+
+
+def port(lab: Lab) -> int:
+    return int(lab.environment()["TERMINATE_PORT"])
+
+
+def outcome(lab: Lab, client: mc.Issued | None) -> int | str:
+    """The HTTP status, or "refused" when the handshake fails."""
+    try:
+        status, _ = lab_client.fetch(lab, port(lab), client, HOST)
+    except (ssl.SSLError, OSError, http.client.HTTPException):
+        return "refused"
+    return status
+
+
+def ca_config_map(*cas: mc.Issued, key: str = "ca.crt") -> str:
+    bundle = "".join(ca.cert_pem().decode() for ca in cas)
+    return yaml.safe_dump(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "client-ca", "namespace": "gateway"},
+         "data": {key: bundle}}
+    )  # fmt: skip
+
+
+def lab_cli(lab: Lab, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "lab.py"), *args, "--workdir", str(lab.workdir)],
+        input=stdin, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def conditions(obj: dict) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in obj["conditions"]}
+
+
+@pytest.fixture(scope="module")
+def new_ca() -> mc.Issued:
+    return mc.make_ca("next CA")
+
+
+@pytest.fixture(scope="module")
+def new_client(new_ca: mc.Issued) -> mc.Issued:
+    return mc.issue_leaf(
+        new_ca, "client", mc.Names(dns=["client-b.example.com"], uris=[NEW_CLIENT])
+    )
+
+
+def test_get_shows_accepted_programmed_and_the_address(lab: Lab) -> None:
+    done = lab_cli(lab, "get", "gateway", "mtls-terminate", "-n", "gateway", "-o", "yaml")
+    assert done.returncode == 0, done.stderr
+    status = yaml.safe_load(done.stdout)["status"]
+    assert status["addresses"] == [{"type": "IPAddress", "value": "127.0.0.1"}]
+    assert conditions(status)["Accepted"] == ("True", "Accepted")
+    assert conditions(status)["Programmed"] == ("True", "Programmed")
+    (listener,) = status["listeners"]
+    assert conditions(listener) == {
+        "Accepted": ("True", "Accepted"),
+        "Programmed": ("True", "Programmed"),
+        "ResolvedRefs": ("True", "ResolvedRefs"),
+    }
+    assert listener["attachedRoutes"] == 1
+
+
+def test_jsonpath_is_kubectls(lab: Lab) -> None:
+    template = '{range .status.listeners[*]}{.name}{"\\t"}{range .conditions[*]}{.type}={.status} {end}{"\\n"}{end}'
+    done = lab_cli(
+        lab, "get", "gtw", "mtls-terminate", "-n", "gateway", "-o", f"jsonpath={template}"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "https\tProgrammed=True Accepted=True ResolvedRefs=True \n"
+
+
+def test_rotation_through_applied_config_maps(
+    lab: Lab, new_ca: mc.Issued, new_client: mc.Issued
+) -> None:
+    old_client = lab.pki.client
+    done = lab_cli(lab, "apply", "-f", "-", stdin=ca_config_map(lab.pki.ca, new_ca))
+    assert done.returncode == 0 and "configmap/client-ca configured" in done.stdout, done.stderr
+    assert outcome(lab, old_client) == 200 and outcome(lab, new_client) == 200
+    lab.apply_text(json.dumps(yaml.safe_load(ca_config_map(new_ca))), "new-only.json")  # JSON too
+    assert outcome(lab, old_client) == "refused" and outcome(lab, new_client) == 200
+    lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
+    assert outcome(lab, old_client) == 200
+
+
+def test_config_map_without_ca_crt_fails_closed(lab: Lab) -> None:
+    lab.apply_text(ca_config_map(lab.pki.ca, key="ca.pem"), "wrong-key.yaml")
+    try:
+        listener = lab.get("Gateway", "gateway", "mtls-terminate")["status"]["listeners"][0]
+        assert conditions(listener) == {
+            "ResolvedRefs": ("False", "InvalidCACertificateRef"),
+            "Programmed": ("False", "InvalidCACertificateRef"),
+            "Accepted": ("False", "NoValidCACertificate"),
+        }
+        assert outcome(lab, lab.pki.client) == "refused"  # fails closed
+    finally:
+        lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
+    assert outcome(lab, lab.pki.client) == 200
+
+
+def test_deleted_config_map_names_the_missing_object(lab: Lab) -> None:
+    text = ca_config_map(lab.pki.ca)
+    lab.delete_text(text, "client-ca.yaml")
+    try:
+        gateway = lab.get("Gateway", "gateway", "mtls-terminate")["status"]
+        assert conditions(gateway)["ResolvedRefs"] == ("False", "InvalidParameters")
+        message = gateway["listeners"][0]["conditions"][0]["message"]
+        assert message == (
+            "Listener has invalid caCertificateRef for frontend TLS validation: "
+            "configmap client-ca not found in namespace gateway"
+        )
+        assert outcome(lab, lab.pki.client) == "refused"
+    finally:
+        lab.apply_text(text, "client-ca.yaml")
+
+
+AUTHZ = (ROOT / "snippets" / "lab" / "authorize.yaml").read_text()  # docs/lab.md's policy
+
+
+def test_security_policy_allows_one_uri_san(
+    lab: Lab, new_ca: mc.Issued, new_client: mc.Issued
+) -> None:
+    lab.apply_text(ca_config_map(lab.pki.ca, new_ca), "both.yaml")
+    lab.apply_text(AUTHZ, "authz.yaml")
+    try:
+        assert outcome(lab, lab.pki.client) == 200  # spiffe://example.org/client-a
+        assert outcome(lab, new_client) == 403  # trusted too, but another URI SAN
+        (ancestor,) = lab.get("SecurityPolicy", "gateway", "only-client-a")["status"]["ancestors"]
+        assert ancestor["ancestorRef"]["name"] == "mtls-terminate"
+        assert conditions(ancestor)["Accepted"] == ("True", "Accepted")
+        lab.delete_text(AUTHZ, "authz.yaml")
+        assert outcome(lab, new_client) == 200  # the policy is gone: both clients again
+    finally:
+        with contextlib.suppress(LabError):  # already deleted when the test got that far
+            lab.delete_text(AUTHZ, "authz.yaml")
+        lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (AUTHZ.replace("cel: connection", "cel: connection.("), "spec.authorization.rules[0].cel:"),
+        (
+            AUTHZ.replace(
+                "  authorization:",
+                "  cors: {allowOrigins: ['https://a.example']}\n  authorization:",
+            ),
+            "spec.cors: the lab maps authorization only",
+        ),
+        (
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n",
+            "kind Service: the lab maps",
+        ),
+    ],
+    ids=["broken-cel", "unmapped-field", "unkept-kind"],
+)
+def test_refusals_are_one_line_naming_the_field(lab: Lab, text: str, message: str) -> None:
+    done = lab_cli(lab, "apply", "-f", "-", stdin=text)
+    assert done.returncode == 1 and message in done.stderr and done.stderr.count("\n") == 1, (
+        done.stderr
+    )
+    with pytest.raises(LabError):
+        lab.apply_text(text, "x.yaml")
+    assert outcome(lab, lab.pki.client) == 200  # nothing changed
+
+
+def test_cli_without_a_running_lab(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "lab.py"), "get", "gateway", "x", "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (
+        done.returncode == 1 and "no lab is running" in done.stderr and done.stderr.count("\n") == 1
+    )
+
+
+def test_invalid_client_traffic_policy_answers_500(lab: Lab) -> None:
+    """Envoy Gateway keeps the listener but fails every request
+    (golden case clienttrafficpolicy-mtls-cert-bundle-both-invalid)."""
+    original = (ROOT / "snippets" / "terminate" / "envoy-gateway-xfcc.yaml").read_text()
+    broken = original.replace(
+        "  headers:",
+        "  tls:\n    clientValidation:\n      caCertificateRefs: [{kind: ConfigMap, name: nowhere}]\n  headers:",
+    )
+    lab.apply_text(broken, "broken-policy.yaml")
+    try:
+        (ancestor,) = lab.get("ClientTrafficPolicy", "gateway", "forward-client-identity")[
+            "status"
+        ]["ancestors"]
+        assert conditions(ancestor)["Accepted"] == ("False", "Invalid")
+        assert outcome(lab, lab.pki.client) == 500
+    finally:
+        lab.apply_text(original, "envoy-gateway-xfcc.yaml")
+    assert outcome(lab, lab.pki.client) == 200
+
+
+def test_oversized_input_is_refused_in_one_line(lab: Lab) -> None:
+    done = lab_cli(lab, "apply", "-f", "-", stdin="#" * (5 * 1024 * 1024))
+    assert done.returncode == 1 and "more than" in done.stderr and done.stderr.count("\n") == 1, (
+        done.stderr[:200]
+    )
