@@ -121,7 +121,7 @@ def test_light_and_dark_palettes_render(context, site_url: str) -> None:
 
 
 def test_diagram_sources_render_with_the_pinned_mermaid(browser) -> None:
-    from render_diagrams import SOURCES, render_all
+    from mtls_guide.diagrams import SOURCES, render_all
 
     rendered = render_all(sorted(SOURCES.glob("*.mmd")), browser)
     assert rendered and all(svg.startswith("<svg") for svg in rendered.values())
