@@ -23,6 +23,7 @@ from mtls_guide.pinned import crd_pins, read_crd
 
 DOCS = ROOT / "docs"
 GOLDEN = "UPSTREAM_GOLDEN"
+XDS_IN = "internal/xds/translator/testdata/in/xds-ir"
 XDS_OUT = "internal/xds/translator/testdata/out/xds-ir"
 GATEWAY_API_OUT = "internal/gatewayapi/testdata"
 SAFE_UPGRADES = "gateway-api/v1.6.1/standard/gateway.networking.k8s.io_vap_safeupgrades.yaml"
@@ -126,6 +127,7 @@ def test_envoy_gateway_golden_data_agrees_with_the_pages() -> None:
     insecure_fallback_is_accept_untrusted(root)
     frontend_conditions_are_set(root)
     http3_is_turned_off_with_client_validation(root)
+    overlapping_listeners_offer_only_http1(root)
 
 
 def insecure_fallback_is_accept_untrusted(root: Path) -> None:
@@ -162,6 +164,21 @@ def http3_is_turned_off_with_client_validation(root: Path) -> None:
     )
     assert ("Warning", "UnsupportedHTTP3ClientValidation") in found
     assert "`UnsupportedHTTP3ClientValidation`" in page("terminate.md")
+
+
+def overlapping_listeners_offer_only_http1(root: Path) -> None:
+    # IR listeners flagged tlsOverlaps: without their own ALPN they get HTTP/1.1 only.
+    name = "listener-overlapping-tls-config"
+    ir = yaml.safe_load((root / XDS_IN / f"{name}.yaml").read_text())["http"]
+    listeners = yaml.safe_load((root / XDS_OUT / f"{name}.listeners.yaml").read_text())
+    alpn = {
+        chain["name"]: chain["transportSocket"]["typedConfig"]["commonTlsContext"]["alpnProtocols"]
+        for listener in listeners
+        for chain in listener.get("filterChains", [])
+    }
+    defaulted = [h["name"] for h in ir if h.get("tlsOverlaps") and not h["tls"]["alpnProtocols"]]
+    assert defaulted and all(alpn[n] == ["http/1.1"] for n in defaulted), alpn
+    assert "only HTTP/1.1 on those listeners" in page("terminate.md")
 
 
 def conditions_in(path: Path) -> set[tuple[str, str]]:
