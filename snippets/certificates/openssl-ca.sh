@@ -1,7 +1,16 @@
 umask 077  # private keys readable by you only
+cat > ca.cnf <<'CNF'
+[req]
+prompt = no
+distinguished_name = subject
+x509_extensions = ca
+[subject]
+CN = Example mTLS CA
+[ca]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+CNF
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key
-openssl req -x509 -new -key ca.key -sha256 -days 3650 \
-  -subj "/CN=Example mTLS CA" \
-  -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
-  -addext "keyUsage=critical,keyCertSign,cRLSign" \
-  -out ca.crt
+openssl req -x509 -new -config ca.cnf -key ca.key -sha256 -days 3650 -out ca.crt

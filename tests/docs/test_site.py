@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from mtls_guide.paths import CERT_TOOL, ROOT
-from mtls_guide.site import build
+from mtls_guide.site import build, serve
 
 # <link rel=...> values that make the browser fetch the href.
 FETCHING_RELS = {"stylesheet", "preload", "modulepreload", "icon", "manifest", "prefetch"}
@@ -89,6 +91,22 @@ def test_downloads_are_served(built_site: Path) -> None:
         if p.is_file()
     }
     assert names == snippets
+
+
+def test_download_command_fetches_the_script(built_site: Path, tmp_path: Path) -> None:
+    command = (ROOT / "snippets" / "certificates" / "download-script.sh").read_text()
+    with serve(built_site) as url:
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", command],
+            cwd=tmp_path,
+            env={**os.environ, "GUIDE_URL": url.rstrip("/")},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "mtls_certs.py").read_bytes() == CERT_TOOL.read_bytes()
 
 
 class LinkFinder(HTMLParser):

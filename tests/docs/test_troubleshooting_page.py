@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mtls_guide import mtls_certs as mc
@@ -38,6 +39,7 @@ def code(cell: str) -> str:
 API_ROWS = {
     "tls mode must be Terminate for protocol HTTPS": "https-passthrough.yaml",
     "tls mode must be set for protocol TLS": "tls-listener-without-mode.yaml",
+    "certificateRefs or options must be specified when mode is Terminate": "https-empty-tls.yaml",
     "spec.tls.frontend.default.validation.caCertificateRefs[0].group: Required value": "ca-ref-without-group.yaml",
     'unknown field "spec.listeners[0].tls.frontendValidation"': "frontend-validation-on-listener.yaml",
     'no matches for kind "TLSRoute" in version "gateway.networking.k8s.io/v1alpha2"': "tlsroute-alpha-in-standard.yaml",
@@ -115,3 +117,42 @@ def test_handshake_row_is_what_curl_prints(lab: Lab, row: list[str]) -> None:
     )  # fmt: skip
     assert str(done.returncode) == row[1], done.stderr
     assert code(row[0]) in done.stderr, done.stderr
+
+
+def test_empty_tls_block_is_not_the_missing_mode_error() -> None:
+    # `tls: {}` gets mode Terminate by default, so the "mode must be set" row does not apply.
+    path = ROOT / "tests" / "fixtures" / "manifests" / "invalid" / "tls-listener-empty-tls.yaml"
+    objects = validator().check_text(path.read_text(), path.name)
+    messages = [p.message for o in objects for p in o.problems]
+    assert messages and not any("tls mode must be set" in m for m in messages), messages
+
+
+def test_a_certificate_without_extensions_is_accepted(lab: Lab) -> None:
+    # The seed README's recipe: `openssl x509 -req` with no extension file gives a certificate
+    # with no EKU and no SAN. Envoy accepts it (no EKU means any purpose), which is why the
+    # pages say the EKU matters only when present without clientAuth.
+    pki = Path(lab.pki.directory)
+    steps = [
+        ["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-out", "bare.key"],
+        ["openssl", "req", "-new", "-key", "bare.key", "-subj", "/CN=bare", "-out", "bare.csr"],
+        ["openssl", "x509", "-req", "-in", "bare.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+         "-days", "2", "-out", "bare.crt"],
+    ]  # fmt: skip
+    for step in steps:
+        subprocess.run(step, cwd=pki, capture_output=True, check=True, timeout=30)
+    bare = extension_types(pki / "bare.crt")
+    assert not bare & {"ExtendedKeyUsage", "SubjectAlternativeName"}, bare
+    port = lab.environment()["TERMINATE_PORT"]
+    done = subprocess.run(
+        ["curl", "--silent", "--show-error", "--resolve", f"secure.example.com:{port}:127.0.0.1",
+         "--cacert", "ca.crt", "--cert", "bare.crt", "--key", "bare.key",
+         f"https://secure.example.com:{port}/"],
+        cwd=pki, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def extension_types(path: Path) -> set[str]:
+    cert = x509.load_pem_x509_certificate(path.read_bytes())
+    return {type(ext.value).__name__ for ext in cert.extensions}

@@ -184,6 +184,23 @@ def _policy_targets(objs: _Objects, policy: CheckedObject) -> Iterator[Problem]:
             )
 
 
+def _ca_rotation(certificate: CheckedObject) -> Iterator[Problem]:
+    """A CA re-keyed on renewal breaks every client it signed: nothing overlaps the two keys."""
+    value = certificate.value or {}
+    spec = value.get("spec") or {}
+    policy = (spec.get("privateKey") or {}).get("rotationPolicy", "Always")
+    managed = str(value.get("apiVersion", "")).startswith("cert-manager.io/")
+    if managed and spec.get("isCA") and policy != "Never":
+        field = ("spec", "privateKey", "rotationPolicy") if "privateKey" in spec else ("spec",)
+        yield _lint(
+            certificate,
+            field,
+            f"a CA with rotationPolicy {policy} (cert-manager's default since v1.18.0) gets a "
+            "new key at every renewal, and certificates signed by the old key stop verifying; "
+            "set privateKey.rotationPolicy: Never and rotate the CA with an overlap",
+        )
+
+
 def lint_objects(objects: list[CheckedObject]) -> list[Problem]:
     """All mTLS lints for a set of objects (one page, one snippet folder, one CLI run)."""
     objs = _Objects(objects)
@@ -194,4 +211,6 @@ def lint_objects(objects: list[CheckedObject]) -> list[Problem]:
         problems += _tlsroute_parents(objs, route)
     for policy in objs.of_kind("ClientTrafficPolicy"):
         problems += _policy_targets(objs, policy)
+    for certificate in objs.of_kind("Certificate"):
+        problems += _ca_rotation(certificate)
     return problems

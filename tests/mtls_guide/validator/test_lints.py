@@ -121,3 +121,24 @@ def test_policy_section_must_name_a_listener() -> None:
     docs = complete()
     docs[-1] = POLICY % {"section": "nope"}
     assert lints(*docs) == ["spec.targetRefs[0].sectionName: Gateway gw has no listener 'nope'"]
+
+
+CA_CERTIFICATE = """apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: client-ca, namespace: cert-manager}
+spec:
+  isCA: true
+  commonName: Example client CA
+  secretName: client-ca
+  issuerRef: {kind: Issuer, name: selfsigned}
+%(private_key)s
+"""
+
+
+def test_a_ca_certificate_must_keep_its_key() -> None:
+    default = lints(CA_CERTIFICATE % {"private_key": ""})
+    always = lints(CA_CERTIFICATE % {"private_key": "  privateKey: {rotationPolicy: Always}"})
+    never = lints(CA_CERTIFICATE % {"private_key": "  privateKey: {rotationPolicy: Never}"})
+    assert len(default) == 1 and "rotationPolicy Always" in default[0]
+    assert len(always) == 1 and "spec.privateKey.rotationPolicy" in always[0]
+    assert never == []
