@@ -1,7 +1,7 @@
 """Checkers for code blocks. Each returns a list of problems; an empty list means the block passed.
 
-The test suite (tests/docs/test_code_blocks.py) and `nox -s lint` call the same
-functions, so a block is judged the same way everywhere.
+The registry (checkers.py) decides which of these judges a block; page tests
+that look closer (tests/docs/test_*_page.py) call the same functions.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from pathlib import Path
 import yaml
 
 from mtls_guide.blocks import Block
-
-# Diagram types the site uses; the browser tests render them for real.
-MERMAID_KINDS = ("sequenceDiagram", "flowchart", "graph", "stateDiagram-v2", "classDiagram")
 
 
 class ToolMissing(Exception):
@@ -74,14 +71,6 @@ def yaml_syntax(block: Block) -> list[str]:
     return problems
 
 
-def mermaid(block: Block) -> list[str]:
-    """A diagram must start with a diagram type Mermaid knows."""
-    first = next((ln.strip() for ln in block.source.splitlines() if ln.strip()), "")
-    if not first.startswith(MERMAID_KINDS):
-        return [f"{block.id}: mermaid block starts with {first!r}, not a diagram type"]
-    return []
-
-
 @functools.cache
 def validator(channel: str = "standard"):
     """One validator per channel for the whole run (parsing the CRDs is the slow part)."""
@@ -122,24 +111,22 @@ def rejected(block: Block, expected: str, channel: str = "standard") -> list[str
     return []
 
 
-def validator_output(block: Block, target: str) -> list[str]:
-    """An output block must be exactly what the validator CLI prints for ``target``."""
+def shown_output(block: Block, command: Block, exit_code: int) -> list[str]:
+    """An output block must be exactly what ``command`` prints when a reader runs it from a
+    clone of the guide (the repository root), with the documented exit status."""
     from mtls_guide.paths import ROOT
+    from mtls_guide.shellrun import run_blocks
 
-    result = subprocess.run(
-        [sys.executable, "scripts/validate_manifests.py", "--quiet", target],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode == 2:
-        return [f"{block.id}: the validator could not run on {target}: {result.stderr.strip()}"]
-    if result.stdout.strip() != block.source.strip():
-        return [
-            f"{block.id}: the page shows\n{block.source.strip()}\nbut the validator prints\n{result.stdout.strip()}"
-        ]
-    return []
+    (ran,) = run_blocks([command], ROOT)
+    problems = []
+    if ran.returncode != exit_code:
+        problems.append(f"{block.id}: expected exit {exit_code}: {ran.explain()}")
+    if ran.stdout.strip() != block.source.strip():
+        problems.append(
+            f"{block.id}: the page shows\n{block.source.strip()}\n"
+            f"but the command block on line {command.line} prints\n{ran.stdout.strip()}"
+        )
+    return problems
 
 
 def promql_names(block: Block, prometheus_text: str) -> list[str]:

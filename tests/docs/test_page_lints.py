@@ -12,7 +12,7 @@ import pytest
 
 from mtls_guide import checks
 from mtls_guide.blocks import collect
-from mtls_guide.routing import route
+from mtls_guide.checkers import owner
 from mtls_guide.validator.lints import lint_objects
 
 CREATED_ELSEWHERE = {
@@ -24,15 +24,13 @@ CREATED_ELSEWHERE = {
     "Secret gateway/gateway-client-tls": "the gateway's client certificate, made with `mtls_certs.py client`",
     "Secret gateway/api-example-com-tls": "the Helm page's server certificate, made like secure-example-com-tls",
 }
-CHANNELS = {"manifest": "standard", "manifest-experimental": "experimental"}
 
 
 def objects_by_page() -> dict[str, list]:
     pages: dict[str, list] = defaultdict(list)
     for block in collect():
-        channel = CHANNELS.get(route(block))
-        if channel:
-            pages[block.page] += checks.validated(block, channel)
+        if owner(block) == "manifest":
+            pages[block.page] += checks.validated(block)
     return pages
 
 

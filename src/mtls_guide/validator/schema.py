@@ -19,15 +19,6 @@ import re2
 
 from mtls_guide.validator.errors import FieldError, FieldPath, Key, invalid, render_path, show
 
-JSON_TYPES = {
-    "object": "object",
-    "array": "array",
-    "string": "string",
-    "integer": "integer",
-    "number": "number",
-    "boolean": "boolean",
-}
-
 
 def type_of(value: object) -> str:
     """The JSON type name of a decoded YAML value."""
