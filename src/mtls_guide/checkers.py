@@ -26,6 +26,7 @@ from typing import Any
 
 from mtls_guide import checks
 from mtls_guide.blocks import Block, blocks_in, collect
+from mtls_guide.helm import TEMPLATE_COMMAND
 from mtls_guide.paths import CERT_TOOL, ROOT
 from mtls_guide.shellrun import Ran, run_blocks
 
@@ -98,6 +99,7 @@ def _with_demo_pki(workdir: Path) -> None:
 PAGE_SETUPS: dict[str, Callable[[Path], None]] = {
     "docs/certificates.md": _with_cert_tool,
     "docs/rotation.md": _with_demo_pki,
+    "docs/helm.md": _with_demo_pki,
 }
 
 
@@ -238,6 +240,17 @@ def _output(block: Block, args: Args, needs: Needs) -> list[str]:
     return checks.shown_output(block, command, int(args["code"]))
 
 
+def _helm_rendered(block: Block, args: Args, needs: Needs) -> list[str]:
+    from mtls_guide.helm import Template
+
+    template = Template(args["release"], args["chart"], args["version"], args["namespace"])
+    rendered = template.render((ROOT / args["values"]).read_text())
+    problems = checks.manifests(block)
+    if rendered.strip() != block.source.strip():
+        problems.append(f"{block.id}: the page shows\n{block.source}\nbut helm renders\n{rendered}")
+    return problems
+
+
 def _python(block: Block, args: Args, needs: Needs) -> list[str]:
     from pytest_examples import CodeExample
 
@@ -286,6 +299,9 @@ CHECKERS: tuple[Checker, ...] = (
     Checker("lab", "runs against the local lab with the documented exit code and output",
             _lab, reason=r'exit (?P<codes>\d+(?:\|\d+)*)(?:; prints "(?P<text>[^"]+)")?',
             reason_form='exit 0|56; prints "text"', needs=("lab_runs",)),
+    Checker("helm-rendered", "exactly what the real helm renders from the pinned chart; valid manifests",
+            _helm_rendered, reason=TEMPLATE_COMMAND.pattern,
+            reason_form="helm template RELEASE REPO/CHART --version V --namespace NS --values FILE"),
     Checker("python", "runs with pytest-examples (ruff lint, then executed)",
             _python, languages=("python", "py"), needs=("eval_example",)),
     Checker("illustrative", "not a command or manifest (sample output, prose); must not be empty",

@@ -22,14 +22,17 @@ CREATED_ELSEWHERE = {
     "ConfigMap gateway/partner-ca": "a second client CA, published like client-ca",
     "ConfigMap pki/client-ca": "the PKI team's copy of client-ca, in their namespace",
     "Secret gateway/gateway-client-tls": "the gateway's client certificate, made with `mtls_certs.py client`",
-    "Secret gateway/api-example-com-tls": "the Helm page's server certificate, made like secure-example-com-tls",
+    # helm template leaves the namespace out; helm install puts the objects where the page's
+    # kubectl commands make these two.
+    "Secret default/api-example-com-tls": "made by `kubectl create secret tls` on docs/helm.md",
+    "ConfigMap default/client-ca": "made by `kubectl create configmap` on docs/helm.md",
 }
 
 
 def objects_by_page() -> dict[str, list]:
     pages: dict[str, list] = defaultdict(list)
     for block in collect():
-        if owner(block) == "manifest":
+        if owner(block) in {"manifest", "helm-rendered"}:
             pages[block.page] += checks.validated(block)
     return pages
 

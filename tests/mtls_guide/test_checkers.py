@@ -10,6 +10,7 @@ from pytest_examples import EvalExample
 
 from mtls_guide import checkers
 from mtls_guide.checkers import BY_NAME, PAGE_SETUPS, PageRuns, Unaccounted, outcome_problems, parse
+from mtls_guide.paths import ROOT
 from mtls_guide.shellrun import Ran, run_blocks
 from tests.support import last_block
 
@@ -28,6 +29,11 @@ spec:
       tls:
         mode: Passthrough
 """
+HELM = (
+    "helm-rendered; helm template mtls-gateway dev2prod/gateway-api --version 1.0.5"
+    " --namespace gateway --values snippets/helm/values.yaml"
+)
+RENDERED = (ROOT / "snippets" / "helm" / "rendered.yaml").read_text()
 
 
 def fenced(body: str, lang: str = "yaml", directive: str = "") -> str:
@@ -58,6 +64,8 @@ BAD_BLOCKS = [
     ("output", fenced("echo hi; exit 3\n", "bash", "command; prints hi") + "\n"
      + fenced("hi\n", "text", "output; exit 0"), "expected exit 0"),
     ("run", fenced("echo hi\n", "bash"), "nothing runs the bash blocks of"),
+    ("helm-rendered", fenced(RENDERED.replace("port: 8443", "port: 9443"), directive=HELM),
+     "but helm renders"),
 ]  # fmt: skip
 
 
