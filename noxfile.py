@@ -42,7 +42,6 @@ def schemas(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site into site/ with `mkdocs build --strict`."""
     sync(session, extras=("docs",))
-    fetch(session, "assets")
     session.run("mkdocs", "build", "--strict", *session.posargs, env=DOCS_ENV)
 
 
@@ -50,7 +49,6 @@ def docs(session: nox.Session) -> None:
 def serve(session: nox.Session) -> None:
     """Live preview on http://127.0.0.1:8000 (`mkdocs serve`)."""
     sync(session, extras=("docs",))
-    fetch(session, "assets")
     session.run("mkdocs", "serve", *session.posargs, env=DOCS_ENV)
 
 
@@ -89,8 +87,9 @@ def lab(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on Python; yamllint and shellcheck on snippets; zizmor on the CI workflows."""
-    sync(session, extras=("docs",), groups=("lint",))
+    """ruff and mypy (strict) on Python; yamllint and shellcheck on snippets; zizmor on the workflows."""
+    # Every extra, so the type checker sees the real types of mkdocs, Playwright and Envoy.
+    sync(session, extras=("docs", "lab", "browser"), groups=("lint",))
     session.run(
         "ruff",
         "check",
@@ -105,6 +104,7 @@ def lint(session: nox.Session) -> None:
     session.run(
         "ruff", "format", "--check", "src", "scripts", "tests", "hooks", "benchmarks", "noxfile.py"
     )
+    session.run("mypy")  # strict over src/ (pyproject's [tool.mypy])
     session.run("yamllint", "--strict", "snippets", "mkdocs.yml", ".github/workflows")
     # Workflows: actions pinned by commit, least privilege. (actionlint's PyPI package
     # downloads its binary from GitHub at install time, which this project cannot rely on.)

@@ -39,3 +39,10 @@ def last_block(folder: Path, text: str) -> Block:
     page.write_text(text, encoding="utf-8")
     *_, block = blocks_in(page)
     return block
+
+
+def markdown_table(page: Path, heading: str) -> list[list[str]]:
+    """The body rows of the first table in the ``## heading`` section of ``page``, as cells."""
+    section = page.read_text(encoding="utf-8").split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows[2:]]

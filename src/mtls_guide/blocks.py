@@ -22,8 +22,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mtls_guide.paths import ROOT
+
+if TYPE_CHECKING:
+    from pymdownx.snippets import SnippetPreprocessor
 
 DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
@@ -83,7 +87,7 @@ def _lang_and_title(info: str) -> tuple[str, str]:
 
 
 @functools.cache
-def _snippet_preprocessor():
+def _snippet_preprocessor() -> SnippetPreprocessor:
     """The pymdownx.snippets preprocessor configured exactly as in mkdocs.yml."""
     import markdown
     from mkdocs.config import load_config
@@ -93,7 +97,8 @@ def _snippet_preprocessor():
     md = markdown.Markdown(
         extensions=["pymdownx.snippets"], extension_configs={"pymdownx.snippets": options}
     )
-    return md.preprocessors["snippet"]
+    preprocessor: SnippetPreprocessor = md.preprocessors["snippet"]
+    return preprocessor
 
 
 def expand(lines: list[str], where: str) -> list[str]:
@@ -101,7 +106,8 @@ def expand(lines: list[str], where: str) -> list[str]:
     from pymdownx.snippets import SnippetMissingError
 
     try:
-        return _snippet_preprocessor().run(list(lines))
+        expanded: list[str] = _snippet_preprocessor().run(list(lines))
+        return expanded
     except SnippetMissingError as exc:
         raise CollectError(f"{where}: {exc}") from None
 

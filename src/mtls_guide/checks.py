@@ -13,10 +13,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from mtls_guide.blocks import Block
+
+if TYPE_CHECKING:
+    from mtls_guide.validator.engine import CheckedObject, Validator
 
 
 class ToolMissing(Exception):
@@ -72,14 +76,14 @@ def yaml_syntax(block: Block) -> list[str]:
 
 
 @functools.cache
-def validator(channel: str = "standard"):
+def validator(channel: str = "standard") -> Validator:
     """One validator per channel for the whole run (parsing the CRDs is the slow part)."""
     from mtls_guide.validator.engine import Validator
 
     return Validator(channel)
 
 
-def validated(block: Block, channel: str = "standard") -> list:
+def validated(block: Block, channel: str = "standard") -> list[CheckedObject]:
     """The block's objects as the manifest validator sees them, with problems located in the
     snippet file (a whole-file include) or on the page."""
     source, offset = block.origin()
@@ -160,7 +164,7 @@ MOUNTED = {
 def envoy_config(block: Block, workdir: Path) -> list[str]:
     """Envoy's own validation of a config block, with its mounted files made by mtls_certs.py."""
     from mtls_guide import mtls_certs as mc
-    from mtls_guide.lab.runner import envoy_binary
+    from mtls_guide.lab.runner import envoy_rejects
 
     ca = mc.make_ca()
     mc.save(workdir, "ca", ca)
@@ -170,10 +174,5 @@ def envoy_config(block: Block, workdir: Path) -> list[str]:
         text = text.replace(mounted, str(workdir / local))
     config = workdir / "envoy.yaml"
     config.write_text(text)
-    done = subprocess.run(
-        [envoy_binary(), "--mode", "validate", "-c", str(config), "--disable-hot-restart", "-l", "error"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        return [f"{block.id}: Envoy rejects it:\n{done.stdout}{done.stderr}"]
-    return []
+    refusal = envoy_rejects(config)
+    return [] if refusal is None else [f"{block.id}: Envoy rejects it:\n{refusal}"]

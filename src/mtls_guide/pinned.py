@@ -17,11 +17,11 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mtls_guide.files import write_atomically
 from mtls_guide.paths import LOCKS, cache_dir
 
 CRD_LOCK = LOCKS / "crds.json"
@@ -154,19 +154,10 @@ def _download(url: str) -> bytes:
 
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
-            return response.read()
+            data: bytes = response.read()
+            return data
     except OSError as exc:
         raise PinError(f"cannot download {url}: {exc}") from None
-
-
-def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` so that readers see the old file or the new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-        tmp.write(data)
-    # Pinned files are public upstream data; NamedTemporaryFile would leave them 0600.
-    os.chmod(tmp.name, mode)
-    Path(tmp.name).replace(path)
 
 
 def _unpack(archive: bytes, name: str) -> bytes:

@@ -9,6 +9,7 @@ import re
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 _XFCC_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^;,]*)')
 
@@ -24,6 +25,7 @@ def parse_xfcc(header: str) -> list[dict[str, str]]:
 
 
 class _Echo(BaseHTTPRequestHandler):
+    server: EchoServer  # the server that made this handler
     server_version = "mtls-lab-echo"
     disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms ACK stalls
     protocol_version = "HTTP/1.1"
@@ -60,7 +62,7 @@ class EchoServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Echo)
 
-    def describe_peer(self, handler: BaseHTTPRequestHandler) -> dict:
+    def describe_peer(self, handler: BaseHTTPRequestHandler) -> dict[str, Any]:
         return {}
 
     @property
@@ -83,14 +85,14 @@ class MutualTLSBackend(EchoServer):
         self.context.load_verify_locations(client_ca)
         self.context.verify_mode = ssl.CERT_REQUIRED
 
-    def get_request(self):
+    def get_request(self) -> tuple[ssl.SSLSocket, Any]:
         sock, address = self.socket.accept()
         # Handshake in the request thread, so one slow client cannot stall the others.
         return self.context.wrap_socket(
             sock, server_side=True, do_handshake_on_connect=False
         ), address
 
-    def process_request_thread(self, request, client_address) -> None:
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             request.settimeout(10)
             request.do_handshake()
@@ -99,7 +101,7 @@ class MutualTLSBackend(EchoServer):
             return
         super().process_request_thread(request, client_address)
 
-    def describe_peer(self, handler: BaseHTTPRequestHandler) -> dict:
+    def describe_peer(self, handler: BaseHTTPRequestHandler) -> dict[str, Any]:
         peer = handler.connection.getpeercert() or {}
         subject = ",".join(f"{k}={v}" for rdn in peer.get("subject", ()) for k, v in rdn)
         return {

@@ -10,6 +10,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Any
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab.runner import Lab
@@ -33,7 +34,7 @@ def _context(lab: Lab, client: mc.Issued | None) -> ssl.SSLContext:
         return _CONTEXTS[key]
 
 
-def request(lab: Lab, port: int, client: mc.Issued | None, host: str) -> dict:
+def request(lab: Lab, port: int, client: mc.Issued | None, host: str) -> dict[str, Any]:
     """One HTTPS request on a new connection with SNI ``host``; the echo's JSON, or an exception."""
     context = _context(lab, client)
     connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=5)
@@ -42,7 +43,8 @@ def request(lab: Lab, port: int, client: mc.Issued | None, host: str) -> dict:
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed-ACK stalls
         connection.sock = context.wrap_socket(raw, server_hostname=host)
         connection.request("GET", "/", headers={"Host": host})
-        return json.loads(connection.getresponse().read())
+        answer: dict[str, Any] = json.loads(connection.getresponse().read())
+        return answer
     finally:
         connection.close()
 

@@ -8,10 +8,10 @@ Gateway does over xDS.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+from typing import Any
 
+from mtls_guide.files import write_atomically
 from mtls_guide.lab.translate import ClientCheck, Passthrough, Plan, Terminate
 
 TLS_INSPECTOR = {
@@ -24,11 +24,11 @@ SECRET_TYPE = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Sec
 MATCH = {"Exact": "exact", "Prefix": "prefix", "Suffix": "suffix"}
 
 
-def _address(port: int) -> dict:
+def _address(port: int) -> dict[str, Any]:
     return {"socket_address": {"address": "127.0.0.1", "port_value": port}}
 
 
-def _cluster(name: str, port: int) -> dict:
+def _cluster(name: str, port: int) -> dict[str, Any]:
     return {
         "name": name,
         "type": "STATIC",
@@ -40,7 +40,7 @@ def _cluster(name: str, port: int) -> dict:
     }
 
 
-def _sds(name: str, sds_dir: Path) -> dict:
+def _sds(name: str, sds_dir: Path) -> dict[str, Any]:
     return {
         "name": name,
         "sds_config": {
@@ -53,16 +53,13 @@ def _sds(name: str, sds_dir: Path) -> dict:
     }
 
 
-def write_secret(sds_dir: Path, name: str, secret: dict) -> None:
+def write_secret(sds_dir: Path, name: str, secret: dict[str, Any]) -> None:
     """Publish one SDS secret: written aside, then moved into the watched folder in one step."""
     document = json.dumps({"resources": [{"@type": SECRET_TYPE, "name": name, **secret}]})
-    fd, tmp = tempfile.mkstemp(dir=sds_dir.parent, prefix=f".{name}.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(document)
-    os.replace(tmp, sds_dir / f"{name}.json")
+    write_atomically(sds_dir / f"{name}.json", document.encode(), 0o600, scratch=sds_dir.parent)
 
 
-def server_secret(cert_pem: bytes, key_pem: bytes) -> dict:
+def server_secret(cert_pem: bytes, key_pem: bytes) -> dict[str, Any]:
     return {
         "tls_certificate": {
             "certificate_chain": {"inline_bytes": _b64(cert_pem)},
@@ -71,8 +68,8 @@ def server_secret(cert_pem: bytes, key_pem: bytes) -> dict:
     }
 
 
-def validation_secret(client: ClientCheck, ca_pem: bytes, crl_pem: bytes | None) -> dict:
-    context: dict = {"trusted_ca": {"inline_bytes": _b64(ca_pem)}}
+def validation_secret(client: ClientCheck, ca_pem: bytes, crl_pem: bytes | None) -> dict[str, Any]:
+    context: dict[str, Any] = {"trusted_ca": {"inline_bytes": _b64(ca_pem)}}
     if not client.verified:
         context["trust_chain_verification"] = "ACCEPT_UNTRUSTED"
     if client.san_matchers:
@@ -91,7 +88,7 @@ def validation_secret(client: ClientCheck, ca_pem: bytes, crl_pem: bytes | None)
     return {"validation_context": context}
 
 
-def _matcher(match: str, value: str) -> dict:
+def _matcher(match: str, value: str) -> dict[str, Any]:
     if match == "RegularExpression":
         return {"safe_regex": {"regex": value}}
     return {MATCH[match]: value}
@@ -103,8 +100,8 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _http_manager(entry: Terminate) -> dict:
-    manager: dict = {
+def _http_manager(entry: Terminate) -> dict[str, Any]:
+    manager: dict[str, Any] = {
         "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
         "stat_prefix": f"terminate_{entry.key}",
         # AllowInsecureFallback forwards no identity: the header is stripped whatever a policy says.
@@ -135,11 +132,13 @@ def _http_manager(entry: Terminate) -> dict:
     return manager
 
 
-def _terminate_chain(entry: Terminate, sds_dir: Path) -> dict:
-    common: dict = {"tls_certificate_sds_secret_configs": [_sds(f"cert_{entry.key}", sds_dir)]}
+def _terminate_chain(entry: Terminate, sds_dir: Path) -> dict[str, Any]:
+    common: dict[str, Any] = {
+        "tls_certificate_sds_secret_configs": [_sds(f"cert_{entry.key}", sds_dir)]
+    }
     if entry.client.requested:
         common["validation_context_sds_secret_config"] = _sds(f"client_ca_{entry.key}", sds_dir)
-    chain: dict = {
+    chain: dict[str, Any] = {
         "transport_socket": {
             "name": "envoy.transport_sockets.tls",
             "typed_config": {
@@ -160,7 +159,7 @@ def _terminate_chain(entry: Terminate, sds_dir: Path) -> dict:
     return chain
 
 
-def _passthrough_chain(entry: Passthrough) -> dict:
+def _passthrough_chain(entry: Passthrough) -> dict[str, Any]:
     return {
         "filter_chain_match": {"server_names": entry.hostnames},
         "filters": [
@@ -178,14 +177,14 @@ def _passthrough_chain(entry: Passthrough) -> dict:
 
 def bootstrap(
     plan: Plan, ports: dict[str, int], backend_ports: dict[str, int], admin_port: int, sds_dir: Path
-) -> dict:
+) -> dict[str, Any]:
     """``ports`` maps each listener's key (gateway_listener) to the loopback port the lab bound for it."""
     listeners = []
-    by_port: dict[int, list[dict]] = {}
+    by_port: dict[int, list[dict[str, Any]]] = {}
     for entry in plan.terminate:
         by_port.setdefault(ports[entry.key], []).append(_terminate_chain(entry, sds_dir))
-    for entry in plan.passthrough:
-        by_port.setdefault(ports[entry.key], []).append(_passthrough_chain(entry))
+    for passthrough in plan.passthrough:
+        by_port.setdefault(ports[passthrough.key], []).append(_passthrough_chain(passthrough))
     for port, chains in sorted(by_port.items()):
         listeners.append(
             {

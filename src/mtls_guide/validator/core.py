@@ -16,6 +16,8 @@ import functools
 import json
 import re
 from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
 
 from mtls_guide.validator.errors import FieldError, Key, invalid, required, show
 
@@ -23,7 +25,7 @@ KUBERNETES_VERSION = "1.35.0"  # the kubectl the guide uses (tooling notes §9)
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
-def _schema_dir():
+def _schema_dir() -> Traversable:
     return (
         resources.files("kubernetes_validate")
         / "kubernetes-json-schema"
@@ -38,14 +40,14 @@ def _schema_name(api_version: str, kind: str) -> str:
 
 
 @functools.cache
-def _definitions():
+def _definitions() -> Any:
     from referencing import Resource
 
     return Resource.from_contents(json.loads((_schema_dir() / "_definitions.json").read_text()))
 
 
 @functools.cache
-def _validator(api_version: str, kind: str):
+def _validator(api_version: str, kind: str) -> Any:
     """A jsonschema validator for a built-in kind, or None if the kind is not built in."""
     path = _schema_dir() / _schema_name(api_version, kind)
     if not path.is_file():
@@ -66,12 +68,12 @@ def is_builtin(api_version: str, kind: str) -> bool:
 _MAPS = {"data", "stringData", "binaryData", "labels", "annotations"}
 
 
-def _field_path(parts: list) -> tuple:
+def _field_path(parts: list[Any]) -> tuple[Any, ...]:
     """jsonschema's path with map keys marked, so ``data[ca.crt]`` renders as the server does."""
     return tuple(Key(p) if i and parts[i - 1] in _MAPS else p for i, p in enumerate(parts))
 
 
-def _from_jsonschema(error) -> FieldError:
+def _from_jsonschema(error: Any) -> FieldError:
     path = _field_path(list(error.absolute_path))
     if path[:1] == ("data",) and len(path) == 2 and error.validator == "type":
         return invalid(
@@ -95,7 +97,7 @@ def _from_jsonschema(error) -> FieldError:
     )
 
 
-def check_builtin(obj: dict) -> list[FieldError]:
+def check_builtin(obj: dict[str, Any]) -> list[FieldError]:
     validator = _validator(obj["apiVersion"], obj["kind"])
     assert validator is not None
     errors = [_from_jsonschema(e) for e in validator.iter_errors(obj)]
@@ -110,7 +112,9 @@ def check_builtin(obj: dict) -> list[FieldError]:
 MAX_DATA_BYTES = 1024 * 1024  # corevalidation: ConfigMap and Secret data at most 1 MiB
 
 
-def _total_size(obj: dict, fields: tuple[str, ...], path: tuple) -> list[FieldError]:
+def _total_size(
+    obj: dict[str, Any], fields: tuple[str, ...], path: tuple[Any, ...]
+) -> list[FieldError]:
     total = sum(
         len(str(key)) + len(value.encode() if isinstance(value, str) else b"")
         for field in fields
@@ -121,7 +125,7 @@ def _total_size(obj: dict, fields: tuple[str, ...], path: tuple) -> list[FieldEr
     return []
 
 
-def _config_keys(obj: dict, fields: tuple[str, ...]) -> list[FieldError]:
+def _config_keys(obj: dict[str, Any], fields: tuple[str, ...]) -> list[FieldError]:
     errors = []
     for field in fields:
         for key in obj.get(field) or {}:
@@ -136,7 +140,7 @@ def _config_keys(obj: dict, fields: tuple[str, ...]) -> list[FieldError]:
     return errors
 
 
-def _secret_rules(obj: dict) -> list[FieldError]:
+def _secret_rules(obj: dict[str, Any]) -> list[FieldError]:
     data = obj.get("data") or {}
     errors = _config_keys(obj, ("data", "stringData"))
     for key, value in data.items():

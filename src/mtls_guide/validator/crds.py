@@ -7,13 +7,17 @@ lock can never be served a stale index.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
-from mtls_guide.pinned import cache_dir, crd_pins, read_crd
+from mtls_guide.files import write_atomically
+from mtls_guide.paths import cache_dir
+from mtls_guide.pinned import CrdPin, crd_pins, read_crd
 
 CHANNELS = ("standard", "experimental")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -27,7 +31,7 @@ class CrdVersion:
     served: bool
     namespaced: bool
     status_subresource: bool
-    schema: dict
+    schema: dict[str, Any]
     source: str  # lock path of the CRD file
 
 
@@ -43,7 +47,7 @@ class SchemaIndex:
         return [v for (g, _, k), v in self.versions.items() if (g, k) == (group, kind)]
 
 
-def _pins_for(channel: str):
+def _pins_for(channel: str) -> list[CrdPin]:
     return [p for p in crd_pins() if p.channel in (channel, "all")]
 
 
@@ -76,15 +80,11 @@ def load_index(channel: str) -> SchemaIndex:
     path = cache_dir() / "validator" / f"{channel}-{key}.pickle"
     try:
         with path.open("rb") as handle:
-            return pickle.load(handle)
+            index: SchemaIndex = pickle.load(handle)
+            return index
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
         pass
     index = _parse(channel)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only cache only costs speed
+    with contextlib.suppress(OSError):  # a read-only cache only costs speed
+        write_atomically(path, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
     return index

@@ -9,6 +9,7 @@ value validation, list types, and CEL unless a blocking error was found.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from mtls_guide.validator import core
 from mtls_guide.validator.cel import check_rules
@@ -47,12 +48,12 @@ class CheckedObject:
 
     source: str
     line: int
-    value: dict | None
+    value: Any  # the decoded object (a mapping), or None when the document is not one
     problems: list[Problem] = field(default_factory=list)
     doc: Document | None = None
-    base: tuple = ()  # where the object sits in its document (items[i] of a v1 List)
+    base: tuple[Any, ...] = ()  # where the object sits in its document (items[i] of a v1 List)
 
-    def line_of(self, path: tuple) -> int:
+    def line_of(self, path: tuple[Any, ...]) -> int:
         """The source line of a field of this object (or of its nearest ancestor)."""
         return self.doc.line_of(self.base + path) if self.doc else self.line
 
@@ -89,7 +90,7 @@ def _field_of(error: FieldError) -> str:
     return error.field
 
 
-def subject_of(obj: dict) -> str:
+def subject_of(obj: dict[str, Any]) -> str:
     name = (
         (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
     )
@@ -120,7 +121,7 @@ class Validator:
     # -- one document ---------------------------------------------------------------------------
 
     def _failed(
-        self, doc: Document, source: str, subject: str, message: str, path=()
+        self, doc: Document, source: str, subject: str, message: str, path: tuple[Any, ...] = ()
     ) -> CheckedObject:
         return CheckedObject(
             source,
@@ -167,7 +168,9 @@ class Validator:
             ]
         return [self._check_object(obj, doc, source, ())]
 
-    def _check_object(self, obj: object, doc: Document, source: str, base: tuple) -> CheckedObject:
+    def _check_object(
+        self, obj: object, doc: Document, source: str, base: tuple[Any, ...]
+    ) -> CheckedObject:
         line = doc.line_of(base)
         if not isinstance(obj, dict) or not obj.get("apiVersion") or not obj.get("kind"):
             return CheckedObject(
@@ -184,7 +187,9 @@ class Validator:
         ]
         return CheckedObject(source, line, value, problems, doc, base)
 
-    def _field_errors(self, obj: dict, doc: Document, base: tuple) -> tuple[list[FieldError], dict]:
+    def _field_errors(
+        self, obj: dict[str, Any], doc: Document, base: tuple[Any, ...]
+    ) -> tuple[list[FieldError], dict[str, Any]]:
         """All field errors of one object, and its defaulted value."""
         duplicates = [
             FieldError(p[len(base):], "Unknown", f'duplicate field "{render_path(p[len(base):])}"')
@@ -203,7 +208,7 @@ class Validator:
         ]  # fmt: skip
         if strict:
             return strict, obj  # strict decoding fails the request before validation
-        value = apply_defaults(_copy(obj), crd.schema)
+        value = cast(dict[str, Any], apply_defaults(_copy(obj), crd.schema))
         if crd.status_subresource:
             value.pop("status", None)
         errors = check_metadata(value.get("metadata"), crd.namespaced)
@@ -215,7 +220,7 @@ class Validator:
             errors += check_rules(value, crd.schema)[1]
         return errors, value
 
-    def _builtin_errors(self, obj: dict) -> list[FieldError]:
+    def _builtin_errors(self, obj: dict[str, Any]) -> list[FieldError]:
         errors = core.check_builtin(obj)
         kind = obj["kind"]
         namespaced = kind not in {"Namespace", "ClusterRole", "ClusterRoleBinding"}

@@ -9,6 +9,7 @@ validated (with defaults applied), and are reported apart from API errors.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from mtls_guide.validator.engine import CheckedObject, Problem
 from mtls_guide.validator.errors import render_path
@@ -56,7 +57,7 @@ class _Objects:
         return False
 
 
-def _lint(obj: CheckedObject, path: tuple, message: str) -> Problem:
+def _lint(obj: CheckedObject, path: tuple[Any, ...], message: str) -> Problem:
     return Problem(
         obj.source,
         obj.line_of(path),
@@ -68,7 +69,11 @@ def _lint(obj: CheckedObject, path: tuple, message: str) -> Problem:
 
 
 def _check_ref(
-    objs: _Objects, owner: CheckedObject, field: tuple, ref: dict, want_kind: str
+    objs: _Objects,
+    owner: CheckedObject,
+    field: tuple[Any, ...],
+    ref: dict[str, Any],
+    want_kind: str,
 ) -> Iterator[Problem]:
     kind, group = ref.get("kind", want_kind), ref.get("group", "")
     if group not in ("", "core") or kind != want_kind:
@@ -109,7 +114,9 @@ def _gateway_refs(objs: _Objects, gateway: CheckedObject) -> Iterator[Problem]:
         )
     frontend = (spec.get("tls") or {}).get("frontend") or {}
     base = ("spec", "tls", "frontend")
-    validations = [((*base, "default"), frontend.get("default") or {})]
+    validations: list[tuple[tuple[Any, ...], Any]] = [
+        ((*base, "default"), frontend.get("default") or {})
+    ]
     validations += [
         ((*base, "perPort", i, "tls"), p.get("tls") or {})
         for i, p in enumerate(frontend.get("perPort", []))
