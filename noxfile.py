@@ -116,6 +116,14 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def locks(session: nox.Session) -> None:
+    """Move a pin to a new upstream version (`-- crds gateway-api v1.6.2`), or, with no
+    arguments, check every pinned file against upstream. Needs network."""
+    sync(session)
+    session.run("python", "-m", "mtls_guide.relock", *session.posargs)
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Print the speed figures: validator, certificate init, lab start and lab tests."""
     sync(session, extras=("docs", "lab", "browser"), groups=("tests",))

@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from mtls_guide.blocks import Block
 
 if TYPE_CHECKING:
@@ -56,21 +54,23 @@ def shellcheck(block: Block) -> list[str]:
     return problems
 
 
-def yaml_documents(block: Block) -> tuple[list[object], list[str]]:
-    """Parse every YAML document of a block; the second item lists parse errors."""
-    try:
-        return [d for d in yaml.safe_load_all(block.source) if d is not None], []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1} of the block)" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        return [], [f"{block.id}{where}: not valid YAML: {problem}"]
-
-
 def yaml_syntax(block: Block) -> list[str]:
-    """YAML that is not a Kubernetes object (Helm values, configs): it must parse."""
-    documents, problems = yaml_documents(block)
-    if not problems and not documents:
+    """YAML that is not a Kubernetes object (Helm values, configs): it must parse, by the same
+    rules as the manifests (validator/loader.py: duplicate keys refused, timestamps stay
+    strings), and not be empty."""
+    from mtls_guide.validator.loader import load_documents
+
+    documents = load_documents(block.source)
+    problems = [
+        f"{block.id} (line {doc.line} of the block): {doc.error}" for doc in documents if doc.error
+    ]
+    problems += [
+        f"{block.id} (line {doc.line_of(path)} of the block): duplicate key "
+        f"{'.'.join(map(str, path))}"
+        for doc in documents
+        for path in doc.duplicates
+    ]
+    if not problems and all(doc.value is None for doc in documents):
         problems.append(f"{block.id}: empty YAML block")
     return problems
 

@@ -149,7 +149,7 @@ def read_crd(pin: Pin, files: MirroredSet = CRDS) -> bytes:
     return _verified(location, pin.sha256, pin.path, files)
 
 
-def _download(url: str) -> bytes:
+def download(url: str) -> bytes:
     import urllib.request  # only the fetch step needs it; keeps the validator's start fast
 
     try:
@@ -179,7 +179,7 @@ def fetch_mirrored(pins: list[CrdPin] | list[ChartFilePin], files: MirroredSet) 
         target = crd_location(pin, files)
         if mirror_dir(files) is None and not target.exists():
             try:
-                data = _download(pin.url)
+                data = download(pin.url)
             except PinError as exc:
                 raise PinError(
                     f"{pin.path}: {exc}; offline? set {files.mirror_variable} to a local copy"
@@ -241,7 +241,7 @@ def fetch_assets(names: set[str] | None = None) -> list[str]:
             continue
         path = asset_location(pin)
         if not path.exists():
-            data = _download(pin.url)
+            data = download(pin.url)
             if sha256_of(data) != pin.sha256:
                 raise PinError(f"{pin.name}: archive does not match the lock ({pin.url})")
             for member in pin.members:

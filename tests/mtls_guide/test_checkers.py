@@ -54,6 +54,8 @@ BAD_BLOCKS = [
      "expected a rejection containing 'a message it never prints'"),
     ("yaml-syntax", fenced("a: [1\n", directive="yaml-syntax; values"), "not valid YAML"),
     ("yaml-syntax", fenced("# only a comment\n", directive="yaml-syntax; values"), "empty YAML"),
+    ("yaml-syntax", fenced("a: 1\nb: 2\na: 3\n", directive="yaml-syntax; values"),
+     "duplicate key a"),
     ("unvalidated", fenced("a: {\n", directive="unvalidated; no public schema"), "not valid YAML"),
     ("shell", fenced("rm -rf $DIR/x\n", "bash", "shell; needs a cluster"), "SC2086"),
     ("illustrative", fenced("\n", "text", "illustrative; sample output"), "empty illustrative"),
