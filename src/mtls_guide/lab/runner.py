@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import shlex
 import socket
+import ssl
 import subprocess
+import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -76,6 +78,11 @@ class Pki:
     directory: Path
     ca: mc.Issued
     client: mc.Issued
+    # TLS client contexts that trust this CA, by client certificate serial (None: no
+    # certificate); lab.client builds them on first use. They live and die with this PKI,
+    # so a new lab, even in the same folder, never gets a context made for an old one.
+    client_contexts: dict[int | None, ssl.SSLContext] = field(default_factory=dict, repr=False)
+    contexts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ca_pem(self) -> bytes:
         return self.ca.cert_pem()
