@@ -84,7 +84,7 @@ def _with_cert_tool(workdir: Path) -> None:
 
 
 def _with_demo_pki(workdir: Path) -> None:
-    """The rotation page starts from the folder the certificates page's `init` makes."""
+    """The rotation and Helm pages start from the folder the certificates page's `init` makes."""
     _with_cert_tool(workdir)
     subprocess.run(
         [sys.executable, "mtls_certs.py", "init", "demo", "--dns", "secure.example.com", "--client-cn", "client-a"],

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mtls_guide.blocks import Block
+from mtls_guide.paths import ROOT
 
 if TYPE_CHECKING:
     from mtls_guide.validator.engine import CheckedObject, Validator
@@ -39,7 +40,7 @@ def shellcheck(block: Block) -> list[str]:
     result = subprocess.run(
         [exe, "--shell=bash", "--format=gcc", "-"],
         input=block.source,
-        cwd=Path(__file__).resolve().parents[2],  # picks up the repository's .shellcheckrc
+        cwd=ROOT,  # picks up the repository's .shellcheckrc
         capture_output=True,
         text=True,
         check=False,
@@ -118,7 +119,6 @@ def rejected(block: Block, expected: str, channel: str = "standard") -> list[str
 def shown_output(block: Block, command: Block, exit_code: int) -> list[str]:
     """An output block must be exactly what ``command`` prints when a reader runs it from a
     clone of the guide (the repository root), with the documented exit status."""
-    from mtls_guide.paths import ROOT
     from mtls_guide.shellrun import run_blocks
 
     (ran,) = run_blocks([command], ROOT)
