@@ -99,3 +99,16 @@ def test_every_listener_certificate_is_made_on_the_page(page_run: PageRun) -> No
 def test_page_objects_pass_the_validator(page_run: PageRun, output: str) -> None:
     objects = checks.validator().check_text((page_run.workdir / output).read_text(), output)
     assert objects and all(not o.problems for o in objects)
+
+
+def test_bundled_crds_are_v1_4_1_without_tlsroute_v1() -> None:
+    # The page's reason for --skip-crds, read from the chart's own CRD files.
+    crds = [p for p in chart_pins() if p.chart == "gateway-api" and "/crds/" in p.path]
+    docs = [yaml.safe_load(read_crd(p, CHARTS)) for p in crds]
+    versions = {
+        d["metadata"]["annotations"]["gateway.networking.k8s.io/bundle-version"] for d in docs
+    }
+    assert versions == {"v1.4.1"}
+    (tlsroute,) = [d for d in docs if d["spec"]["names"]["kind"] == "TLSRoute"]
+    served = {v["name"] for v in tlsroute["spec"]["versions"] if v["served"]}
+    assert "v1" not in served
