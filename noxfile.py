@@ -42,7 +42,6 @@ def schemas(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site into site/ with `mkdocs build --strict`."""
     sync(session, extras=("docs",))
-    fetch(session, "assets")
     session.run("mkdocs", "build", "--strict", *session.posargs, env=DOCS_ENV)
 
 
@@ -50,7 +49,6 @@ def docs(session: nox.Session) -> None:
 def serve(session: nox.Session) -> None:
     """Live preview on http://127.0.0.1:8000 (`mkdocs serve`)."""
     sync(session, extras=("docs",))
-    fetch(session, "assets")
     session.run("mkdocs", "serve", *session.posargs, env=DOCS_ENV)
 
 
@@ -98,8 +96,9 @@ def quickstart(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on Python; yamllint and shellcheck on snippets; zizmor on the CI workflows."""
-    sync(session, extras=("docs",), groups=("lint",))
+    """ruff and mypy (strict) on Python; yamllint and shellcheck on snippets; zizmor on the workflows."""
+    # Every extra, so the type checker sees the real types of mkdocs, Playwright and Envoy.
+    sync(session, extras=("docs", "lab", "browser"), groups=("lint",))
     session.run(
         "ruff",
         "check",
@@ -114,6 +113,7 @@ def lint(session: nox.Session) -> None:
     session.run(
         "ruff", "format", "--check", "src", "scripts", "tests", "hooks", "benchmarks", "noxfile.py"
     )
+    session.run("mypy")  # strict over src/ (pyproject's [tool.mypy])
     session.run("yamllint", "--strict", "snippets", "mkdocs.yml", ".github/workflows")
     # Workflows: actions pinned by commit, least privilege. (actionlint's PyPI package
     # downloads its binary from GitHub at install time, which this project cannot rely on.)
@@ -122,6 +122,14 @@ def lint(session: nox.Session) -> None:
         os.path.join(d, f) for d, _, fs in os.walk("snippets") for f in fs if f.endswith(".sh")
     )
     session.run("shellcheck", "--shell=bash", *shell_snippets)
+
+
+@nox.session(default=False)
+def locks(session: nox.Session) -> None:
+    """Move a pin to a new upstream version (`-- crds gateway-api v1.6.2`), or, with no
+    arguments, check every pinned file against upstream. Needs network."""
+    sync(session)
+    session.run("python", "-m", "mtls_guide.relock", *session.posargs)
 
 
 @nox.session(default=False)

@@ -7,6 +7,7 @@ import urllib.request
 
 import pytest
 
+from mtls_guide.checkers import LabRuns, PageRuns
 from mtls_guide.lab.client import request
 from mtls_guide.lab.runner import Lab
 
@@ -38,3 +39,15 @@ def lab_prometheus(shared_lab: Lab) -> str:
     url = f"http://127.0.0.1:{lab.admin_port}/stats/prometheus"
     with urllib.request.urlopen(url, timeout=5) as response:  # loopback admin port
         return response.read().decode()
+
+
+@pytest.fixture(scope="session")
+def page_runs(tmp_path_factory: pytest.TempPathFactory) -> PageRuns:
+    """Each page's plain bash blocks, run once per session by the runner the registry names."""
+    return PageRuns(tmp_path_factory.mktemp)
+
+
+@pytest.fixture(scope="session")
+def lab_runs(tmp_path_factory: pytest.TempPathFactory) -> LabRuns:
+    """Every `lab` block of the site, run once per session against one lab of its own."""
+    return LabRuns(tmp_path_factory.mktemp("lab-blocks"))

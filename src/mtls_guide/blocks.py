@@ -3,7 +3,7 @@
 A block is found in the raw page (so its id names the line a writer edits,
 ``docs/terminate.md:42``), and its body is expanded with the same
 ``pymdownx.snippets`` settings the site uses, so a checker sees exactly the text
-the reader copies. ``tests/guide/test_rendering.py`` proves the two views agree by
+the reader copies. ``tests/docs/test_rendering.py`` proves the two views agree by
 rendering every page with the site's Markdown configuration.
 
 A block may be preceded by a directive comment, which never renders::
@@ -11,8 +11,8 @@ A block may be preceded by a directive comment, which never renders::
     <!-- check: skip; needs a live cluster -->
     <!-- check: illustrative; sample output of curl -v -->
 
-The name picks a checker other than the one the language implies; ``skip`` and
-``illustrative`` need the text after ``;`` (the reason shown in the test report).
+The name picks a checker other than the one the language implies; what the text
+after ``;`` must say is up to that checker (see ``checkers.py``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mtls_guide.paths import ROOT
+
+if TYPE_CHECKING:
+    from pymdownx.snippets import SnippetPreprocessor
 
 DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
@@ -51,7 +55,6 @@ class Block:
     page: str  # path relative to the repository, POSIX style
     line: int  # 1-based line of the opening fence in the raw page
     lang: str
-    info: str  # the whole info string after the fence characters
     source: str  # body after include expansion: what the reader copies
     includes: tuple[str, ...] = ()
     directive: Directive | None = None
@@ -84,7 +87,7 @@ def _lang_and_title(info: str) -> tuple[str, str]:
 
 
 @functools.cache
-def _snippet_preprocessor():
+def _snippet_preprocessor() -> SnippetPreprocessor:
     """The pymdownx.snippets preprocessor configured exactly as in mkdocs.yml."""
     import markdown
     from mkdocs.config import load_config
@@ -94,7 +97,8 @@ def _snippet_preprocessor():
     md = markdown.Markdown(
         extensions=["pymdownx.snippets"], extension_configs={"pymdownx.snippets": options}
     )
-    return md.preprocessors["snippet"]
+    preprocessor: SnippetPreprocessor = md.preprocessors["snippet"]
+    return preprocessor
 
 
 def expand(lines: list[str], where: str) -> list[str]:
@@ -102,7 +106,8 @@ def expand(lines: list[str], where: str) -> list[str]:
     from pymdownx.snippets import SnippetMissingError
 
     try:
-        return _snippet_preprocessor().run(list(lines))
+        expanded: list[str] = _snippet_preprocessor().run(list(lines))
+        return expanded
     except SnippetMissingError as exc:
         raise CollectError(f"{where}: {exc}") from None
 
@@ -115,10 +120,7 @@ def _directive(previous: str | None, where: str) -> Directive | None:
         if _DANGLING_DIRECTIVE.search(previous):
             raise CollectError(f"{where}: malformed directive {previous.strip()!r}")
         return None
-    name, reason = match.group("name"), (match.group("reason") or "").strip()
-    if name in {"skip", "illustrative"} and not reason:
-        raise CollectError(f"{where}: '{name}' needs a reason: <!-- check: {name}; why -->")
-    return Directive(name, reason)
+    return Directive(match.group("name"), (match.group("reason") or "").strip())
 
 
 def display_path(path: Path) -> str:
@@ -170,7 +172,6 @@ def blocks_in(page: Path) -> Iterator[Block]:
             page=rel,
             line=start + 1,
             lang=lang,
-            info=opening.group("info").strip(),
             # Trailing blank lines (an included file's final newline) do not render.
             source="\n".join(expanded).rstrip("\n") + "\n",
             includes=includes,

@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 # Flags from the tooling notes: without the background-networking ones Chromium tries
 # to reach Google's hosts on a machine that has no route to them.
@@ -28,6 +32,6 @@ def chromium_path() -> str:
     return found
 
 
-def launch(playwright):
+def launch(playwright: Playwright) -> Browser:
     """A headless Chromium browser from a started ``sync_playwright()``."""
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

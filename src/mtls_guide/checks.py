@@ -1,7 +1,7 @@
 """Checkers for code blocks. Each returns a list of problems; an empty list means the block passed.
 
-The test suite (tests/docs/test_code_blocks.py) and `nox -s lint` call the same
-functions, so a block is judged the same way everywhere.
+The registry (checkers.py) decides which of these judges a block; page tests
+that look closer (tests/docs/test_*_page.py) call the same functions.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING
 
 from mtls_guide.blocks import Block
+from mtls_guide.paths import ROOT
 
-# Diagram types the site uses; the browser tests render them for real.
-MERMAID_KINDS = ("sequenceDiagram", "flowchart", "graph", "stateDiagram-v2", "classDiagram")
+if TYPE_CHECKING:
+    from mtls_guide.validator.engine import CheckedObject, Validator
 
 
 class ToolMissing(Exception):
@@ -40,7 +40,7 @@ def shellcheck(block: Block) -> list[str]:
     result = subprocess.run(
         [exe, "--shell=bash", "--format=gcc", "-"],
         input=block.source,
-        cwd=Path(__file__).resolve().parents[2],  # picks up the repository's .shellcheckrc
+        cwd=ROOT,  # picks up the repository's .shellcheckrc
         capture_output=True,
         text=True,
         check=False,
@@ -55,42 +55,36 @@ def shellcheck(block: Block) -> list[str]:
     return problems
 
 
-def yaml_documents(block: Block) -> tuple[list[object], list[str]]:
-    """Parse every YAML document of a block; the second item lists parse errors."""
-    try:
-        return [d for d in yaml.safe_load_all(block.source) if d is not None], []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1} of the block)" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        return [], [f"{block.id}{where}: not valid YAML: {problem}"]
-
-
 def yaml_syntax(block: Block) -> list[str]:
-    """YAML that is not a Kubernetes object (Helm values, configs): it must parse."""
-    documents, problems = yaml_documents(block)
-    if not problems and not documents:
+    """YAML that is not a Kubernetes object (Helm values, configs): it must parse, by the same
+    rules as the manifests (validator/loader.py: duplicate keys refused, timestamps stay
+    strings), and not be empty."""
+    from mtls_guide.validator.loader import load_documents
+
+    documents = load_documents(block.source)
+    problems = [
+        f"{block.id} (line {doc.line} of the block): {doc.error}" for doc in documents if doc.error
+    ]
+    problems += [
+        f"{block.id} (line {doc.line_of(path)} of the block): duplicate key "
+        f"{'.'.join(map(str, path))}"
+        for doc in documents
+        for path in doc.duplicates
+    ]
+    if not problems and all(doc.value is None for doc in documents):
         problems.append(f"{block.id}: empty YAML block")
     return problems
 
 
-def mermaid(block: Block) -> list[str]:
-    """A diagram must start with a diagram type Mermaid knows."""
-    first = next((ln.strip() for ln in block.source.splitlines() if ln.strip()), "")
-    if not first.startswith(MERMAID_KINDS):
-        return [f"{block.id}: mermaid block starts with {first!r}, not a diagram type"]
-    return []
-
-
 @functools.cache
-def validator(channel: str = "standard"):
+def validator(channel: str = "standard") -> Validator:
     """One validator per channel for the whole run (parsing the CRDs is the slow part)."""
     from mtls_guide.validator.engine import Validator
 
     return Validator(channel)
 
 
-def validated(block: Block, channel: str = "standard") -> list:
+def validated(block: Block, channel: str = "standard") -> list[CheckedObject]:
     """The block's objects as the manifest validator sees them, with problems located in the
     snippet file (a whole-file include) or on the page."""
     source, offset = block.origin()
@@ -118,29 +112,6 @@ def rejected(block: Block, expected: str, channel: str = "standard") -> list[str
     if not any(expected in m for m in messages):
         return [
             f"{block.id}: expected a rejection containing {expected!r}, got {messages or 'no error'}"
-        ]
-    return []
-
-
-def validator_output(block: Block, target: str) -> list[str]:
-    """An output block must be exactly what the validator CLI prints for ``target``
-    (a path, optionally after CLI options such as ``--output github``)."""
-    import shlex
-
-    from mtls_guide.paths import ROOT
-
-    result = subprocess.run(
-        [sys.executable, "scripts/validate_manifests.py", "--quiet", *shlex.split(target)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode == 2:
-        return [f"{block.id}: the validator could not run on {target}: {result.stderr.strip()}"]
-    if result.stdout.strip() != block.source.strip():
-        return [
-            f"{block.id}: the page shows\n{block.source.strip()}\nbut the validator prints\n{result.stdout.strip()}"
         ]
     return []
 
@@ -176,7 +147,7 @@ MOUNTED = {
 def envoy_config(block: Block, workdir: Path) -> list[str]:
     """Envoy's own validation of a config block, with its mounted files made by mtls_certs.py."""
     from mtls_guide import mtls_certs as mc
-    from mtls_guide.lab.runner import envoy_binary
+    from mtls_guide.lab.runner import envoy_rejects
 
     ca = mc.make_ca()
     mc.save(workdir, "ca", ca)
@@ -186,10 +157,5 @@ def envoy_config(block: Block, workdir: Path) -> list[str]:
         text = text.replace(mounted, str(workdir / local))
     config = workdir / "envoy.yaml"
     config.write_text(text)
-    done = subprocess.run(
-        [envoy_binary(), "--mode", "validate", "-c", str(config), "--disable-hot-restart", "-l", "error"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        return [f"{block.id}: Envoy rejects it:\n{done.stdout}{done.stderr}"]
-    return []
+    refusal = envoy_rejects(config)
+    return [] if refusal is None else [f"{block.id}: Envoy rejects it:\n{refusal}"]

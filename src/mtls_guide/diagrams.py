@@ -11,10 +11,14 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mtls_guide.browser import launch
 from mtls_guide.paths import ROOT
 from mtls_guide.pinned import read_asset
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 SOURCES = ROOT / "diagrams"
 OUTPUT = ROOT / "docs" / "diagrams"
@@ -32,7 +36,7 @@ def recorded_digest(svg: Path) -> str | None:
     )
 
 
-def render_all(sources: list[Path], browser=None) -> dict[str, str]:
+def render_all(sources: list[Path], browser: Browser | None = None) -> dict[str, str]:
     """name -> SVG text, rendered by Mermaid in a browser page that loads nothing from outside.
 
     ``browser``: a running Playwright browser (the test suite's); without it one is started.

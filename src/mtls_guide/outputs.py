@@ -22,11 +22,13 @@ Trailing spaces and blank lines at either end are ignored too.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from mtls_guide.blocks import Block
+from mtls_guide.paths import ROOT
 
 NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?"), "<time>"),
@@ -89,3 +91,16 @@ def rewrite(root: Path, found: list[tuple[Expected, str]]) -> None:
         new = [f"{indent}{line}" if line else "" for line in printed.strip("\n").split("\n")]
         lines[expected.output.line : expected.output.line + body] = new
         page.write_text("\n".join(lines), encoding="utf-8")
+
+
+def output_problems(found: list[tuple[Expected, str]]) -> list[str]:
+    """Compare each output block with what its command printed.
+
+    For writers: with ``UPDATE_OUTPUTS=1`` in the environment the pages are rewritten with the
+    real output instead, only where it no longer matches (the rest keep their hashes and
+    ports); rerun without it and review the diff.
+    """
+    if os.environ.get("UPDATE_OUTPUTS") == "1":
+        rewrite(ROOT, [(e, printed) for e, printed in found if e.mismatch(printed)])
+        return []
+    return [m for expected, printed in found if (m := expected.mismatch(printed))]

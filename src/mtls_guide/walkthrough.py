@@ -58,7 +58,10 @@ if TYPE_CHECKING:
     from mtls_guide.lab.runner import Lab
 
 MODES = ("cluster", "offline")
-_STEP = re.compile(r'^(?P<where>cluster|lab|both)(?:; prints "(?P<text>[^"]+)")?$')
+STEP_REASON = (
+    r'(?P<where>cluster|lab|both)(?:; prints "(?P<text>[^"]+)")?'  # checkers.py uses it too
+)
+_STEP = re.compile(f"^{STEP_REASON}$")
 
 
 class StandIn(Protocol):

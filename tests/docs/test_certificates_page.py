@@ -7,7 +7,6 @@ script's profile, and the Kubernetes objects must pass the manifest validator.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,17 +14,17 @@ import pytest
 from cryptography import x509
 
 from mtls_guide import checks, mtls_certs
-from mtls_guide.paths import CERT_TOOL
-from mtls_guide.shellrun import Ran, executable_blocks, run_blocks
+from mtls_guide.checkers import PageRuns
+from mtls_guide.shellrun import Ran
 
 PAGE = "docs/certificates.md"
 
 
 @pytest.fixture(scope="module")
-def page_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Ran]]:
-    workdir = tmp_path_factory.mktemp("certificates-page")
-    shutil.copy(CERT_TOOL, workdir)  # what the reader downloads
-    return workdir, run_blocks(executable_blocks(PAGE), workdir)
+def page_run(page_runs: PageRuns) -> tuple[Path, list[Ran]]:
+    """The same run the page's blocks are checked by (the registry's runner for this page)."""
+    run = page_runs.of(PAGE)
+    return run.workdir, list(run.results.values())
 
 
 def load(path: Path) -> x509.Certificate:
@@ -93,7 +92,9 @@ def test_rerun_refuses_and_keeps_the_ca_key(page_run) -> None:
     _, results = page_run
     (rerun,) = [r for r in results if "script-rerun.sh" in r.block.includes[0]]
     assert "exit code 1" in rerun.stdout
-    assert "demo/ca.key exists; refusing" in rerun.stderr
+    assert (
+        "demo/ca.key exists; refusing" in rerun.stdout
+    )  # page runs interleave stderr, as a terminal shows it
 
 
 @pytest.mark.parametrize("output", ["server-secret.yaml", "client-ca.yaml", "gateway-tls.yaml"])

@@ -1,78 +1,48 @@
-"""Every output block on the site is what its command printed in a real run.
+"""Output blocks: where the pages show them, and that the comparison can fail.
 
-- Blocks after a lab block run against the shared lab (its PKI folder, lab.env).
-- Blocks on the certificates page: the page runs in order in an empty folder.
-- Quick start outputs are compared by its walkthrough run (test_quickstart_page.py).
-
-Both sides go through mtls_guide.outputs.normalise (dates, serials, hashes, ports,
-temporary paths). ``UPDATE_OUTPUTS=1`` rewrites the pages from the real run instead.
+The comparison itself is the `output` checker (mtls_guide.checkers), run for every
+output block by tests/docs/test_code_blocks.py; Quick start outputs are compared by
+its walkthrough run (test_quickstart_page.py).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from mtls_guide.blocks import collect
-from mtls_guide.lab.runner import Lab
-from mtls_guide.outputs import Expected, expected_outputs
-from mtls_guide.paths import CERT_TOOL
-from mtls_guide.routing import route
-from mtls_guide.shellrun import executable_blocks, run_blocks
-from tests.support import output_problems
+from mtls_guide.checkers import SHOWN_BY, owner
+from mtls_guide.outputs import expected_outputs, output_problems
+from tests.support import last_block
 
 PAIRS = expected_outputs(collect())
-WALKTHROUGH_PAGES = {"docs/quickstart.md"}
-CERTIFICATES = "docs/certificates.md"
-
-
-def runner(pair: Expected) -> str:
-    """Which run compares this output block (a block nobody runs has no runner)."""
-    kind = route(pair.command)
-    if kind == "step" and pair.command.page in WALKTHROUGH_PAGES:
-        return "walkthrough"
-    if kind == "lab":
-        return "lab"
-    if pair.command in executable_blocks(CERTIFICATES):
-        return "certificates"
-    return "none"
-
-
-def test_every_output_block_is_compared_with_a_run() -> None:
-    assert len(PAIRS) >= 8
-    orphans = [p.output.id for p in PAIRS if runner(p) == "none"]
-    assert not orphans, f"output blocks after a block nobody runs: {orphans}"
 
 
 def test_pages_show_output_where_readers_run_something() -> None:
     pages = {p.output.page for p in PAIRS}
-    assert {"docs/verification.md", CERTIFICATES, "docs/lab.md", "docs/quickstart.md"} <= pages
+    assert {"docs/verification.md", "docs/certificates.md", "docs/lab.md"} <= pages
+    assert {"docs/quickstart.md", "docs/validator.md"} <= pages
 
 
-def test_lab_outputs(shared_lab: Lab) -> None:
-    pairs = [p for p in PAIRS if runner(p) == "lab"]
-    env = shared_lab.environment()
-    ran = run_blocks([p.command for p in pairs], Path(env["PKI_DIR"]), env, 30, False, True)
-    problems = output_problems([(p, r.stdout) for p, r in zip(pairs, ran, strict=True)])
-    assert not problems, "\n".join(problems)
-
-
-def test_certificates_page_outputs(tmp_path: Path) -> None:
-    shutil.copy(CERT_TOOL, tmp_path)  # what the reader downloads
-    printed = {
-        r.block.id: r.stdout
-        for r in run_blocks(executable_blocks(CERTIFICATES), tmp_path, merged=True)
-    }
-    pairs = [p for p in PAIRS if runner(p) == "certificates"]
-    assert pairs
-    problems = output_problems([(p, printed[p.command.id]) for p in pairs])
-    assert not problems, "\n".join(problems)
+def test_every_runner_kind_shows_output_somewhere() -> None:
+    assert {owner(p.command) for p in PAIRS} == set(SHOWN_BY)
 
 
 @pytest.mark.parametrize("printed", ["", "something else entirely"])
 def test_a_changed_output_is_caught(printed: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("UPDATE_OUTPUTS", raising=False)
-    pair = next(p for p in PAIRS if runner(p) == "certificates")
+    pair = next(p for p in PAIRS if owner(p.command) == "run")
     assert output_problems([(pair, printed)]) != []
+
+
+def test_an_output_after_a_block_that_does_not_run_fails(tmp_path: Path) -> None:
+    from mtls_guide.checkers import parse
+
+    block = last_block(
+        tmp_path,
+        "<!-- check: shell; linted only -->\n```bash\necho hi\n```\n\n"
+        "<!-- check: output; what it prints -->\n```text\nhi\n```\n",
+    )
+    (problem,) = parse(block).run({"page_runs": None, "lab_runs": None})
+    assert "must follow a block that runs" in problem

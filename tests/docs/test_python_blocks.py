@@ -18,11 +18,11 @@ import pytest
 from pytest_examples import CodeExample, EvalExample
 
 from mtls_guide.blocks import Block, collect
+from mtls_guide.checkers import owner
 from mtls_guide.lab.client import request
 from mtls_guide.lab.runner import Lab
-from mtls_guide.routing import route
 
-BLOCKS = {b.page: b for b in collect() if route(b) == "python-lab"}
+BLOCKS = {b.page: b for b in collect() if owner(b) == "python-lab"}
 CLIENT_URI = "spiffe://example.org/client-a"
 
 

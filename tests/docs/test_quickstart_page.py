@@ -28,7 +28,7 @@ STEPS = STEPS_OF(PAGE)
 @pytest.fixture(scope="module")
 def offline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[walkthrough.StepResult]]:
     workdir = tmp_path_factory.mktemp("quickstart")
-    env = {"PATH": tool_path(workdir)}  # python3 with cryptography, the pinned kubectl
+    env = {"PATH": tool_path()}  # python3 with cryptography, the pinned kubectl
     return workdir, walkthrough.run(PAGE, workdir, "offline", env=env, timeout=120)
 
 
@@ -148,9 +148,7 @@ def test_the_offline_run_fails_when_the_gateway_refuses_the_client(
         return found
 
     monkeypatch.setattr(walkthrough, "steps", mutated)
-    results = walkthrough.run(
-        PAGE, tmp_path, "offline", env={"PATH": tool_path(tmp_path)}, timeout=120
-    )
+    results = walkthrough.run(PAGE, tmp_path, "offline", env={"PATH": tool_path()}, timeout=120)
     failed = [r for r in results if r.problems()]
     assert [r.step.block.source for r in failed] == [
         s.block.source for s in STEPS if "--cert pki/client.crt" in s.block.source

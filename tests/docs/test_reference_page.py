@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mtls_guide.blocks import ROOT
 from mtls_guide.pinned import asset_pins, crd_pins
+from tests.support import markdown_table
 
 NAMES = {
     "gateway-api": "Gateway API",
@@ -15,18 +16,9 @@ NAMES = {
 
 
 def rows() -> dict[str, str]:
-    text = (
-        (ROOT / "docs" / "reference.md")
-        .read_text()
-        .split("## Pinned versions", 1)[1]
-        .split("\n## ", 1)[0]
-    )
-    cells = [
-        [c.strip() for c in line.strip("|").split("|")]
-        for line in text.splitlines()
-        if line.startswith("|")
-    ]
-    return {row[0]: row[1] for row in cells[2:]}
+    return {
+        row[0]: row[1] for row in markdown_table(ROOT / "docs" / "reference.md", "Pinned versions")
+    }
 
 
 def test_crd_versions_match_the_lock() -> None:

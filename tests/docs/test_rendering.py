@@ -7,39 +7,10 @@ differs from what was checked fails here.
 
 from __future__ import annotations
 
-import functools
-import html
-import re
-
-import markdown
 import pytest
-from mkdocs.config import load_config
 
-from mtls_guide.blocks import DOCS, ROOT, blocks_in, display_path, pages
-
-_PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre>", re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
-
-
-@functools.cache
-def _site_markdown() -> markdown.Markdown:
-    config = load_config(str(ROOT / "mkdocs.yml"))
-    return markdown.Markdown(
-        extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"]
-    )
-
-
-def rendered_code(page_text: str) -> list[str]:
-    """The text of every <pre> block Python-Markdown renders for a page, as a reader copies it."""
-    md = _site_markdown()
-    md.reset()
-    out = md.convert(page_text)
-    texts = []
-    for body in _PRE.findall(out):
-        text = html.unescape(_TAG.sub("", body))
-        texts.append(text.rstrip("\n"))
-    return texts
-
+from mtls_guide.blocks import DOCS, blocks_in, display_path, pages
+from tests.support import rendered_code
 
 PAGES = pages(DOCS)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,20 +9,16 @@ from cryptography import x509
 
 from mtls_guide import checks
 from mtls_guide import mtls_certs as mc
-from mtls_guide.paths import CERT_TOOL
-from mtls_guide.shellrun import Ran, executable_blocks, run_blocks
+from mtls_guide.checkers import PageRuns
+from mtls_guide.shellrun import Ran
 
 
 @pytest.fixture(scope="module")
-def page_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Ran], bytes]:
-    workdir = tmp_path_factory.mktemp("rotation-page")
-    shutil.copy(CERT_TOOL, workdir)
-    subprocess.run(
-        [sys.executable, "mtls_certs.py", "init", "demo", "--dns", "secure.example.com", "--client-cn", "client-a"],
-        cwd=workdir, check=True, capture_output=True,
-    )  # fmt: skip
-    ca_key = (workdir / "demo" / "ca.key").read_bytes()
-    return workdir, run_blocks(executable_blocks("docs/rotation.md"), workdir), ca_key
+def page_run(page_runs: PageRuns) -> tuple[Path, list[Ran], bytes]:
+    """The run the page's blocks are checked by; the registry's setup made demo/ first."""
+    run = page_runs.of("docs/rotation.md")
+    ca_key = (run.workdir / "ca.key.before-rotation").read_bytes()
+    return run.workdir, list(run.results.values()), ca_key
 
 
 def test_every_block_runs(page_run) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -50,24 +51,41 @@ def test_pages_load_nothing_from_outside(built_site: Path) -> None:
     assert not external, "\n".join(external)
 
 
-def test_mermaid_is_served_locally_and_only_where_needed(built_site: Path) -> None:
-    import importlib.util
-    from types import SimpleNamespace
+def loaded_files(site: Path) -> set[Path]:
+    """Every file of ``site`` that one of its pages makes the browser load."""
+    loaded = set()
+    for page in site.rglob("*.html"):
+        finder = ResourceFinder()
+        finder.feed(page.read_text(encoding="utf-8"))
+        for url in finder.urls:
+            if "//" not in url:
+                loaded.add((page.parent / url.split("?")[0].split("#")[0]).resolve())
+    # A script's source map is fetched with it when a reader opens the developer tools.
+    for script in [p for p in loaded if p.suffix in {".js", ".css"} and p.is_file()]:
+        for name in re.findall(r"sourceMappingURL=(\S+?)\s*(?:\*/)?$", script.read_text(), re.M):
+            loaded.add((script.parent / name).resolve())
+    return loaded
 
-    assert (built_site / "assets/vendor/mermaid.min.js").stat().st_size > 100_000
-    assert not any(
-        "mermaid.min.js" in p.read_text() for p in built_site.rglob("*.html")
-    )  # diagrams are SVG
-    spec = importlib.util.spec_from_file_location(
-        "vendor_assets", ROOT / "hooks" / "vendor_assets.py"
+
+def heavy_unloaded(site: Path, limit: int = 1_000_000) -> list[str]:
+    """Files over ``limit`` bytes that no page loads: dead weight a reader still downloads."""
+    loaded = loaded_files(site)
+    return sorted(
+        f"{path.relative_to(site)} ({path.stat().st_size} bytes)"
+        for path in site.rglob("*")
+        if path.is_file() and path.stat().st_size > limit and path.resolve() not in loaded
     )
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
-    html = (
-        '<pre class="mermaid"></pre>\n<script src="../assets/javascripts/bundle.x.min.js"></script>'
-    )
-    out = hook.on_post_page(html, SimpleNamespace(url="terminate/"), config=None)
-    assert out.index('src="../assets/vendor/mermaid.min.js"') < out.index("bundle.x.min.js")
+
+
+def test_no_heavy_file_that_no_page_loads(built_site: Path) -> None:
+    assert heavy_unloaded(built_site) == []
+
+
+def test_heavy_file_check_fails_on_dead_weight(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text('<script src="used.js"></script>')
+    (tmp_path / "used.js").write_bytes(b"x" * 2_000_000)
+    (tmp_path / "unused.js").write_bytes(b"x" * 2_000_000)
+    assert heavy_unloaded(tmp_path) == ["unused.js (2000000 bytes)"]
 
 
 def test_resource_finder_sees_external_urls() -> None:

@@ -19,16 +19,14 @@ from mtls_guide import mtls_certs as mc
 from mtls_guide.blocks import ROOT
 from mtls_guide.checks import validator
 from mtls_guide.lab.runner import Lab
+from tests.support import markdown_table
 
 PAGE = ROOT / "docs" / "troubleshooting.md"
 FIXTURES = ROOT / "tests" / "fixtures" / "manifests" / "invalid"
 
 
 def table(heading: str) -> list[list[str]]:
-    """The rows of the first table under ``heading``, as cells."""
-    section = PAGE.read_text().split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("|")]
-    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+    return markdown_table(PAGE, heading)
 
 
 def code(cell: str) -> str:

@@ -1,4 +1,4 @@
-"""The collector and the router: every block is found, expanded, and owned by a checker."""
+"""The collector and the registry's parser: every block is found, expanded, and owned by a checker."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 
 from mtls_guide import checks
 from mtls_guide.blocks import CollectError, blocks_in
+from mtls_guide.checkers import Unaccounted, owner
 from mtls_guide.paths import ROOT
-from mtls_guide.routing import Unaccounted, route
-from tests.docs.test_rendering import rendered_code
+from tests.support import rendered_code
 
 FENCE = "```"
 
@@ -24,31 +24,34 @@ def page(tmp_path: Path, text: str) -> Path:
 def test_unaccounted_block_fails(tmp_path: Path) -> None:
     (block,) = blocks_in(page(tmp_path, f"# T\n\n{FENCE}text\nsome output\n{FENCE}\n"))
     with pytest.raises(Unaccounted, match=r"page.md:3: a 'text' block has no checker"):
-        route(block)
+        owner(block)
 
 
 def test_block_without_language_fails(tmp_path: Path) -> None:
     (block,) = blocks_in(page(tmp_path, f"{FENCE}\nls\n{FENCE}\n"))
     with pytest.raises(Unaccounted, match=r"'\(none\)' block"):
-        route(block)
+        owner(block)
 
 
 def test_unknown_directive_fails(tmp_path: Path) -> None:
     (block,) = blocks_in(page(tmp_path, f"<!-- check: maybe -->\n{FENCE}text\nx\n{FENCE}\n"))
     with pytest.raises(Unaccounted, match="unknown directive 'check: maybe'"):
-        route(block)
+        owner(block)
 
 
 def test_skip_needs_a_reason(tmp_path: Path) -> None:
-    with pytest.raises(CollectError, match=r"page.md:2: 'skip' needs a reason"):
-        list(blocks_in(page(tmp_path, f"<!-- check: skip -->\n{FENCE}text\nx\n{FENCE}\n")))
+    (block,) = blocks_in(page(tmp_path, f"<!-- check: skip -->\n{FENCE}text\nx\n{FENCE}\n"))
+    with pytest.raises(
+        Unaccounted, match=r"page.md:2: write the directive as <!-- check: skip; why"
+    ):
+        owner(block)
 
 
 def test_skip_keeps_its_reason(tmp_path: Path) -> None:
     text = f"<!-- check: skip; needs a live cluster -->\n{FENCE}bash\nkubectl get gw\n{FENCE}\n"
     (block,) = blocks_in(page(tmp_path, text))
-    assert route(block) == "skip"
-    assert block.directive.reason == "needs a live cluster"
+    assert owner(block) == "skip"
+    assert block.directive is not None and block.directive.reason == "needs a live cluster"
 
 
 def test_directive_must_precede_a_fence(tmp_path: Path) -> None:

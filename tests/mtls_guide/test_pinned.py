@@ -70,3 +70,44 @@ def test_no_crd_is_committed() -> None:
         check=False,
     )
     assert tracked.stdout == ""
+
+
+def test_chart_pins_point_at_the_tag() -> None:
+    pins = pinned.chart_pins()
+    assert {p.chart for p in pins} >= {"gateway-api"}
+    for pin in pins:
+        assert pin.url.startswith(
+            "https://raw.githubusercontent.com/dev2prod-hub/gateway-api-chart/gateway-api-1.0.5/"
+        )
+        assert pin.url.endswith(pin.path.split("/", 2)[2])
+
+
+def test_missing_chart_file_names_the_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARTS_MIRROR", str(tmp_path))
+    pin = pinned.chart_pins()[0]
+    with pytest.raises(PinError, match=rf"{pin.path}: missing from CHARTS_MIRROR="):
+        pinned.copy_chart(pin.chart, tmp_path / "out")
+
+
+def test_no_chart_file_is_committed() -> None:
+    # The chart has no licence: none of its files may be in the repository, under any name.
+    tracked = subprocess.run(
+        ["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    blobs = {line.split()[1] for line in tracked}
+    for pin in pinned.chart_pins():
+        data = pinned.read_crd(pin, pinned.CHARTS)
+        blob = (
+            subprocess.run(
+                ["git", "hash-object", "--stdin"],
+                input=data,
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .strip()
+        )
+        assert blob not in blobs, f"{pin.path} is committed"

@@ -15,23 +15,21 @@ from typing import Any
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab.runner import Lab
 
-_CONTEXTS: dict[tuple[str, int | None], ssl.SSLContext] = {}
-_CONTEXTS_LOCK = threading.Lock()
-
 
 def _context(lab: Lab, client: mc.Issued | None) -> ssl.SSLContext:
-    """One client TLS context per (lab, certificate), built once even under concurrent use."""
-    key = (str(lab.workdir), client.cert.serial_number if client else None)
-    with _CONTEXTS_LOCK:
-        if key not in _CONTEXTS:
+    """One client TLS context per certificate of the lab's PKI, built once even under concurrent use."""
+    key = client.cert.serial_number if client else None
+    contexts = lab.pki.client_contexts
+    with lab.pki.contexts_lock:
+        if key not in contexts:
             context = ssl.create_default_context(cadata=lab.pki.ca_pem().decode())
             if client is not None:
                 stem = f"client-{client.cert.serial_number:x}"
                 mc.write_cert(lab.workdir / f"{stem}.crt", client.cert_pem(), replace=True)
                 mc.write_key(lab.workdir / f"{stem}.key", client, replace=True)
                 context.load_cert_chain(lab.workdir / f"{stem}.crt", lab.workdir / f"{stem}.key")
-            _CONTEXTS[key] = context
-        return _CONTEXTS[key]
+            contexts[key] = context
+        return contexts[key]
 
 
 def fetch(

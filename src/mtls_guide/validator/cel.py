@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from typing import Any
 
 from cel_expr_python import cel
 from cel_expr_python.ext.ext_strings import ExtStrings
@@ -147,7 +148,7 @@ def _error_text(raw: str) -> str:
 
 
 def evaluate(
-    rules: list[dict], value: object, schema_type: str, path: FieldPath
+    rules: list[dict[str, Any]], value: object, schema_type: str, path: FieldPath
 ) -> list[FieldError]:
     """Run the rules of one schema node against ``value`` (already in CEL form)."""
     errors = []
@@ -173,7 +174,7 @@ def evaluate(
 
 
 def check_rules(
-    value: object, schema: dict, path: FieldPath = ()
+    value: object, schema: dict[str, Any], path: FieldPath = ()
 ) -> tuple[object, list[FieldError]]:
     """Evaluate every rule under ``schema`` bottom-up; returns (value in CEL form, errors).
 
@@ -195,10 +196,10 @@ def check_rules(
             errors += sub
         cel_value: object = converted
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        cel_value = []
+        cel_value = items = list[object]()
         for index, item in enumerate(value):
             item_value, sub = check_rules(item, schema["items"], (*path, index))
-            cel_value.append(item_value)
+            items.append(item_value)
             errors += sub
     else:
         cel_value = value

@@ -12,13 +12,15 @@ import functools
 import json
 import re
 from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
 
 from mtls_guide.validator.errors import FieldError, Key, invalid, required, show
 
 KUBERNETES_VERSION = "1.35.0"  # the kubectl the guide uses (tooling notes §9)
 
 
-def _schema_dir():
+def _schema_dir() -> Traversable:
     return (
         resources.files("kubernetes_validate")
         / "kubernetes-json-schema"
@@ -33,14 +35,14 @@ def _schema_name(api_version: str, kind: str) -> str:
 
 
 @functools.cache
-def _definitions():
+def _definitions() -> Any:
     from referencing import Resource
 
     return Resource.from_contents(json.loads((_schema_dir() / "_definitions.json").read_text()))
 
 
 @functools.cache
-def _validator(api_version: str, kind: str):
+def _validator(api_version: str, kind: str) -> Any:
     """A jsonschema validator for a built-in kind, or None if the kind is not built in."""
     path = _schema_dir() / _schema_name(api_version, kind)
     if not path.is_file():
@@ -61,12 +63,12 @@ def is_builtin(api_version: str, kind: str) -> bool:
 _MAPS = {"data", "stringData", "binaryData", "labels", "annotations"}
 
 
-def _field_path(parts: list) -> tuple:
+def _field_path(parts: list[Any]) -> tuple[Any, ...]:
     """jsonschema's path with map keys marked, so ``data[ca.crt]`` renders as the server does."""
     return tuple(Key(p) if i and parts[i - 1] in _MAPS else p for i, p in enumerate(parts))
 
 
-def _from_jsonschema(error) -> FieldError:
+def _from_jsonschema(error: Any) -> FieldError:
     path = _field_path(list(error.absolute_path))
     if path[:1] == ("data",) and len(path) == 2 and error.validator == "type":
         return invalid(
@@ -90,7 +92,7 @@ def _from_jsonschema(error) -> FieldError:
     )
 
 
-def check_builtin(obj: dict) -> list[FieldError]:
+def check_builtin(obj: dict[str, Any]) -> list[FieldError]:
     """The OpenAPI shape only; the server's hand-written rules are in ``corekinds``."""
     validator = _validator(obj["apiVersion"], obj["kind"])
     assert validator is not None

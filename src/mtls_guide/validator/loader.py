@@ -30,6 +30,7 @@ import functools
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import yaml
 
@@ -163,7 +164,8 @@ class _Builder:
             return (*top.path, len(top.value))
         return (*top.path, top.key) if isinstance(top.key, str) else None
 
-    def line_at(self, mark: yaml.Mark) -> int:
+    def line_at(self, mark: Any) -> int:
+        # Any: the C parser's marks (yaml._yaml.Mark) are not the typed yaml.Mark, same fields.
         return self.offset + int(mark.line) + 1
 
     def _record(self, path: Path | None, line: int) -> None:
@@ -222,16 +224,17 @@ class _Builder:
     def scalar(self, event: yaml.ScalarEvent, loader: _Loader) -> None:
         """One scalar: most events of every file, so the common cases are written out here."""
         tag, value = event.tag, event.value
+        start: Any = event.start_mark  # a C-parser mark (see line_at)
         if tag is None or tag == "!":
             tag = _plain_tag(value) if event.implicit[0] else _STR
         if tag not in _AS_TEXT:
-            node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
+            node = yaml.ScalarNode(tag, value, start, cast(Any, event.end_mark))
             # Called directly: construct_object would remember every node for the whole chunk.
             constructor = loader.yaml_constructors.get(tag) or loader.yaml_constructors[None]
             value = constructor(loader, node)
             if isinstance(value, bytes):  # !!binary: JSON has no bytes; go-yaml gives a string
                 value = value.decode("utf-8", "replace")
-        line = self.offset + event.start_mark.line + 1
+        line = self.offset + start.line + 1
         self._count(1, aliased=False)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)

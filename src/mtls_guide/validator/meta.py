@@ -73,7 +73,7 @@ def check_metadata(meta: object, namespaced: bool, name_is_label: bool = False) 
         errors.append(invalid(("metadata", "name"), show(name), SUBDOMAIN_MSG))
     namespace = meta.get("namespace")
     if namespaced and isinstance(namespace, str) and namespace:
-        path = ("metadata", "namespace")
+        path: tuple[str | Key, ...] = ("metadata", "namespace")
         errors += [invalid(path, show(namespace), m) for m in dns_label_problems(namespace)]
     for field in ("labels", "annotations"):
         values = meta.get(field) or {}

@@ -27,9 +27,13 @@ class Summary:
 
     def __str__(self) -> str:
         return (
-            f"{self.objects} objects, {self.invalid} invalid, {self.lint_warnings} lint warnings "
-            f"({self.channel} channel)"
+            f"{_count(self.objects, 'object')}, {self.invalid} invalid, "
+            f"{_count(self.lint_warnings, 'lint warning')} ({self.channel} channel)"
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _github_data(text: str) -> str:

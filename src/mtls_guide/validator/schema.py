@@ -14,19 +14,12 @@ import functools
 import ipaddress
 import json
 import re
+from collections.abc import Callable
+from typing import Any, cast
 
 import re2
 
 from mtls_guide.validator.errors import FieldError, FieldPath, Key, invalid, render_path, show
-
-JSON_TYPES = {
-    "object": "object",
-    "array": "array",
-    "string": "string",
-    "integer": "integer",
-    "number": "number",
-    "boolean": "boolean",
-}
 
 
 def type_of(value: object) -> str:
@@ -46,7 +39,7 @@ def type_of(value: object) -> str:
     return "object"
 
 
-def _child_schema(schema: dict, key: str) -> tuple[dict | None, bool]:
+def _child_schema(schema: dict[str, Any], key: str) -> tuple[dict[str, Any] | None, bool]:
     """The schema of property ``key`` and whether ``key`` is a map key (additionalProperties)."""
     props = schema.get("properties")
     if props and key in props:
@@ -62,7 +55,7 @@ def _child_schema(schema: dict, key: str) -> tuple[dict | None, bool]:
 # --- 1. strict decoding -------------------------------------------------------------------
 
 
-def unknown_fields(value: object, schema: dict, path: FieldPath = ()) -> list[FieldPath]:
+def unknown_fields(value: object, schema: dict[str, Any], path: FieldPath = ()) -> list[FieldPath]:
     """Paths of fields the schema does not declare (kubectl's default strict field validation)."""
     found: list[FieldPath] = []
     if isinstance(value, dict):
@@ -83,7 +76,7 @@ def unknown_fields(value: object, schema: dict, path: FieldPath = ()) -> list[Fi
 # --- 2. nulls and defaults ----------------------------------------------------------------
 
 
-def apply_defaults(value: object, schema: dict) -> object:
+def apply_defaults(value: object, schema: dict[str, Any]) -> object:
     """Prune nulls of non-nullable fields and fill defaults, in place; returns the value."""
     if isinstance(value, dict):
         props = schema.get("properties") or {}
@@ -112,12 +105,12 @@ def apply_defaults(value: object, schema: dict) -> object:
 
 
 @functools.cache
-def _regex(pattern: str) -> re.Pattern:
+def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.ASCII)
 
 
 @functools.cache
-def _re2(pattern: str):
+def _re2(pattern: str) -> Any:
     return re2.compile(pattern)
 
 
@@ -148,7 +141,7 @@ def _format_ok(fmt: str, text: str) -> bool:
     return True
 
 
-def _type_ok(value: object, schema: dict) -> bool:
+def _type_ok(value: object, schema: dict[str, Any]) -> bool:
     if schema.get("x-kubernetes-int-or-string"):
         return type_of(value) in {"integer", "string"}
     wanted = schema.get("type")
@@ -170,7 +163,7 @@ class _Where:
         return render_path(self.path)
 
 
-def check_value(value: object, schema: dict, path: FieldPath) -> list[FieldError]:
+def check_value(value: object, schema: dict[str, Any], path: FieldPath) -> list[FieldError]:
     """kube-openapi's validator for one value and its subtree."""
     where = _Where(path)
     if value is None:
@@ -207,18 +200,18 @@ def check_value(value: object, schema: dict, path: FieldPath) -> list[FieldError
         )
     kind = type_of(value)
     if kind == "string":
-        errors += _check_string(value, schema, path)
+        errors += _check_string(cast(str, value), schema, path)
     elif kind in {"integer", "number"}:
-        errors += _check_number(value, schema, path)
+        errors += _check_number(cast(float, value), schema, path)
     elif kind == "array":
-        errors += _check_array(value, schema, path)
+        errors += _check_array(cast(list[Any], value), schema, path)
     elif kind == "object":
-        errors += _check_object(value, schema, path)
+        errors += _check_object(cast(dict[str, Any], value), schema, path)
     errors += _check_composition(value, schema, path)
     return errors
 
 
-def _check_string(value: str, schema: dict, path: FieldPath) -> list[FieldError]:
+def _check_string(value: str, schema: dict[str, Any], path: FieldPath) -> list[FieldError]:
     errors: list[FieldError] = []
     where = _Where(path)
     length = len(value)  # runes, not bytes, despite the message's wording
@@ -248,7 +241,7 @@ def _check_string(value: str, schema: dict, path: FieldPath) -> list[FieldError]
     return errors
 
 
-def _check_number(value: float, schema: dict, path: FieldPath) -> list[FieldError]:
+def _check_number(value: float, schema: dict[str, Any], path: FieldPath) -> list[FieldError]:
     errors: list[FieldError] = []
     where = _Where(path)
     if "maximum" in schema:
@@ -270,7 +263,7 @@ def _check_number(value: float, schema: dict, path: FieldPath) -> list[FieldErro
     return errors
 
 
-def _check_array(value: list, schema: dict, path: FieldPath) -> list[FieldError]:
+def _check_array(value: list[Any], schema: dict[str, Any], path: FieldPath) -> list[FieldError]:
     errors: list[FieldError] = []
     where = _Where(path)
     if "maxItems" in schema and len(value) > schema["maxItems"]:
@@ -296,7 +289,9 @@ def _check_array(value: list, schema: dict, path: FieldPath) -> list[FieldError]
     return errors
 
 
-def _check_object(value: dict, schema: dict, path: FieldPath) -> list[FieldError]:
+def _check_object(
+    value: dict[str, Any], schema: dict[str, Any], path: FieldPath
+) -> list[FieldError]:
     errors: list[FieldError] = []
     where = _Where(path)
     for name in schema.get("required", []):
@@ -328,7 +323,7 @@ def _check_object(value: dict, schema: dict, path: FieldPath) -> list[FieldError
     return errors
 
 
-def _check_composition(value: object, schema: dict, path: FieldPath) -> list[FieldError]:
+def _check_composition(value: object, schema: dict[str, Any], path: FieldPath) -> list[FieldError]:
     errors: list[FieldError] = []
     where = _Where(path)
     if "allOf" in schema:
@@ -373,7 +368,9 @@ def _check_composition(value: object, schema: dict, path: FieldPath) -> list[Fie
 # --- 4. list types ----------------------------------------------------------------------------
 
 
-def check_list_types(value: object, schema: dict, path: FieldPath = ()) -> list[FieldError]:
+def check_list_types(
+    value: object, schema: dict[str, Any], path: FieldPath = ()
+) -> list[FieldError]:
     """``x-kubernetes-list-type: set|map`` uniqueness (structurallisttype)."""
     errors: list[FieldError] = []
     if isinstance(value, list):
@@ -388,7 +385,7 @@ def check_list_types(value: object, schema: dict, path: FieldPath = ()) -> list[
                     return None  # a type error, reported by check_value
                 return json.dumps([item.get(k) for k in keys])
 
-            def render(item: dict) -> str:
+            def render(item: dict[str, Any]) -> str:
                 return json.dumps({k: item[k] for k in keys if k in item}, sort_keys=True)
 
             errors += _duplicates(value, path, identity, render)
@@ -404,7 +401,9 @@ def check_list_types(value: object, schema: dict, path: FieldPath = ()) -> list[
     return errors
 
 
-def _duplicates(items: list, path: FieldPath, identity, render) -> list[FieldError]:
+def _duplicates(
+    items: list[Any], path: FieldPath, identity: Callable[[Any], Any], render: Callable[[Any], str]
+) -> list[FieldError]:
     seen: set[str] = set()
     errors = []
     for index, item in enumerate(items):

@@ -28,7 +28,7 @@ from tests.mtls_guide.validator.support import (
 def test_valid_file_exits_0() -> None:
     result = run(str(GATEWAY))
     assert result.returncode == 0, result.stdout
-    assert "1 objects, 0 invalid" in result.stderr
+    assert "1 object, 0 invalid" in result.stderr
 
 
 def test_invalid_file_exits_1_with_one_line_per_problem() -> None:
@@ -45,7 +45,7 @@ def test_folder_and_stdin() -> None:
     result = run(str(FIXTURES / "valid"), "--channel", "experimental")
     assert result.returncode == 0, result.stdout
     result = run("-", stdin=GATEWAY.read_text())
-    assert result.returncode == 0 and "1 objects" in result.stderr
+    assert result.returncode == 0 and "1 object, " in result.stderr
 
 
 def test_channel_decides_tlsroute_alpha() -> None:
