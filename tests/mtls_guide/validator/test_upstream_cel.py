@@ -228,7 +228,7 @@ def _list_unconverted_suites(root: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 def test_api_error_names_the_object_and_brackets_several_causes() -> None:
     """Upstream matches against the whole StatusError text, header and joining included."""
-    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute"}
+    route: dict[str, Any] = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute"}
     route["metadata"] = {"name": "r"}
     assert api_error(route, []) == ""
     assert api_error(route, ["a: x"]) == 'HTTPRoute.gateway.networking.k8s.io "r" is invalid: a: x'
