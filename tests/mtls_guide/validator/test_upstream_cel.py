@@ -87,10 +87,23 @@ def matches(error: str, want: str, rule: str) -> bool:
     return want in error or want.replace("more", "longer") in error
 
 
+def api_error(obj: dict[str, Any], causes: list[str]) -> str:
+    """The API server's StatusError text for a refused create (apimachinery errors.NewInvalid):
+    ``<Kind>.<group> "<name>" is invalid: <cause>``, several causes as ``[c1, c2]``."""
+    if not causes:
+        return ""
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    kind = f"{obj.get('kind')}.{group}" if group else str(obj.get("kind"))
+    name = (obj.get("metadata") or {}).get("name", "")
+    joined = causes[0] if len(causes) == 1 else f"[{', '.join(causes)}]"
+    return f'{kind} "{name}" is invalid: {joined}'
+
+
 def error_text(case: Case, validators: dict[str, Any]) -> str:
     """All problems the validator finds, joined as the API server joins causes in one error."""
     objects = validators[case.channel].check_text(json.dumps(case.obj), case.id)
-    return "; ".join(f"{p.field}: {p.message}" for obj in objects for p in obj.problems)
+    causes = [f"{p.field}: {p.message}" for obj in objects for p in obj.problems]
+    return api_error(case.obj or {}, causes)
 
 
 def agrees(case: Case, validators: dict[str, Any]) -> tuple[bool, str]:
@@ -211,3 +224,14 @@ def _list_unconverted_suites(root: Path, capsys: pytest.CaptureFixture[str]) -> 
     with capsys.disabled():
         for name in sorted(set(suites) - covered):
             print(f"\nupstream CEL suite without fixture yet: {name}")
+
+
+def test_api_error_names_the_object_and_brackets_several_causes() -> None:
+    """Upstream matches against the whole StatusError text, header and joining included."""
+    route: dict[str, Any] = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute"}
+    route["metadata"] = {"name": "r"}
+    assert api_error(route, []) == ""
+    assert api_error(route, ["a: x"]) == 'HTTPRoute.gateway.networking.k8s.io "r" is invalid: a: x'
+    assert api_error(route, ["a: x", "b: y"]).endswith("is invalid: [a: x, b: y]")
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}
+    assert api_error(secret, ["a: x"]) == 'Secret "s" is invalid: a: x'
