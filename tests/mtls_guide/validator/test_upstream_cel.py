@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,17 @@ def test_score(validators: dict[str, Any], capsys: pytest.CaptureFixture[str]) -
         for upstream, functions in NOT_CONVERTED.items():
             print(f"not converted yet from {upstream}: {', '.join(functions)}")
     assert set(KNOWN_DIFFERENCES) <= {case.key for case in RUN}, "stale KNOWN_DIFFERENCES entry"
+
+
+def repeated_keys(cases: list[Case]) -> set[str]:
+    """Case keys that occur more than once (KNOWN_DIFFERENCES could not tell them apart)."""
+    counts = Counter(case.key for case in cases)
+    return {key for key, count in counts.items() if count > 1}
+
+
+def test_case_ids_are_unique() -> None:
+    assert not repeated_keys(ALL), "repeat a desc with Go's t.Run suffix #01, #02, ..."
+    assert repeated_keys([ALL[0], ALL[0]]) == {ALL[0].key}
 
 
 def test_matching_rules_can_fail() -> None:
