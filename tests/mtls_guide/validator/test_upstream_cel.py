@@ -90,7 +90,16 @@ def matches(error: str, want: str, rule: str) -> bool:
 def error_text(case: Case, validators: dict[str, Any]) -> str:
     """All problems the validator finds, joined as the API server joins causes in one error."""
     objects = validators[case.channel].check_text(json.dumps(case.obj), case.id)
-    return "; ".join(f"{p.field}: {p.message}" for obj in objects for p in obj.problems)
+    return aggregate([f"{p.field}: {p.message}" for obj in objects for p in obj.problems])
+
+
+def aggregate(messages: list[str]) -> str:
+    """Go's errors aggregate (apimachinery util/errors), which upstream tests match against:
+    one message as it is; several deduplicated, joined by ", " and wrapped in brackets."""
+    unique = list(dict.fromkeys(messages))
+    if len(unique) == 1:
+        return unique[0]
+    return f"[{', '.join(unique)}]" if unique else ""
 
 
 def agrees(case: Case, validators: dict[str, Any]) -> tuple[bool, str]:
@@ -140,6 +149,14 @@ def test_matching_rules_can_fail() -> None:
     )
     assert matches("Invalid Value", "invalid value", "substring-casefold")
     assert not matches("Invalid Value", "invalid value", "substring-or-longer")
+
+
+def test_errors_are_joined_like_go_aggregates() -> None:
+    """EG tests match "…set.," and "…set.]", which only Go's aggregate format produces."""
+    assert aggregate([]) == ""
+    assert aggregate(["a: x"]) == "a: x"
+    assert aggregate(["a: x", "a: x"]) == "a: x"
+    assert aggregate(["a: x", "b: y", "a: x"]) == "[a: x, b: y]"
 
 
 def test_a_wrong_verdict_disagrees(validators: dict[str, Any]) -> None:
