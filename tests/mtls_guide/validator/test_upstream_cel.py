@@ -96,8 +96,7 @@ def api_error(obj: dict[str, Any], causes: list[str]) -> str:
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
     kind = f"{obj.get('kind')}.{group}" if group else str(obj.get("kind"))
     name = (obj.get("metadata") or {}).get("name", "")
-    joined = causes[0] if len(causes) == 1 else f"[{', '.join(causes)}]"
-    return f'{kind} "{name}" is invalid: {joined}'
+    return f'{kind} "{name}" is invalid: {aggregate(causes)}'
 
 
 def error_text(case: Case, validators: dict[str, Any]) -> str:
@@ -105,6 +104,15 @@ def error_text(case: Case, validators: dict[str, Any]) -> str:
     objects = validators[case.channel].check_text(json.dumps(case.obj), case.id)
     causes = [f"{p.field}: {p.message}" for obj in objects for p in obj.problems]
     return api_error(case.obj or {}, causes)
+
+
+def aggregate(messages: list[str]) -> str:
+    """Go's errors aggregate (apimachinery util/errors), which upstream tests match against:
+    one message as it is; several deduplicated, joined by ", " and wrapped in brackets."""
+    unique = list(dict.fromkeys(messages))
+    if len(unique) == 1:
+        return unique[0]
+    return f"[{', '.join(unique)}]" if unique else ""
 
 
 def agrees(case: Case, validators: dict[str, Any]) -> tuple[bool, str]:
@@ -165,6 +173,14 @@ def test_matching_rules_can_fail() -> None:
     )
     assert matches("Invalid Value", "invalid value", "substring-casefold")
     assert not matches("Invalid Value", "invalid value", "substring-or-longer")
+
+
+def test_errors_are_joined_like_go_aggregates() -> None:
+    """EG tests match "…set.," and "…set.]", which only Go's aggregate format produces."""
+    assert aggregate([]) == ""
+    assert aggregate(["a: x"]) == "a: x"
+    assert aggregate(["a: x", "a: x"]) == "a: x"
+    assert aggregate(["a: x", "b: y", "a: x"]) == "[a: x, b: y]"
 
 
 def test_a_wrong_verdict_disagrees(validators: dict[str, Any]) -> None:
