@@ -70,7 +70,7 @@ def test_the_banner_claims_what_the_overview_box_says() -> None:
 
 def test_the_banner_links_to_the_box() -> None:
     template = BANNER.read_text(encoding="utf-8")
-    (anchor,) = re.findall(r'href="\{\{ base_url \}\}/#([\w-]+)"', template)
+    (anchor,) = re.findall(r'href="\{\{ nav\.homepage\.url \| url \}\}#([\w-]+)"', template)
     assert f'<span id="{anchor}"></span>\n\n!!! info "What is tested' in OVERVIEW.read_text()
 
 
