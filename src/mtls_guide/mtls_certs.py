@@ -7,9 +7,12 @@
 
 Subcommands (each has --help):
   init DIR --dns HOST    a CA, a server and a client certificate, ready for a demo
+                         (the client is the guide's: CN client-a, URI SAN
+                         spiffe://example.org/client-a, DNS SAN client-a.example.com)
   ca DIR                 a new CA (ca.crt, ca.key)
   server DIR --dns HOST  a server certificate from DIR's CA
-  client DIR --dns NAME  a client certificate from DIR's CA (or --uri spiffe://...)
+  client DIR --dns NAME  a client certificate from DIR's CA
+                         (or --uri spiffe://example.org/client-a)
   rotate-ca DIR          a second CA (ca-next) and a bundle trusting both
   revoke DIR CERT        revoke a client certificate and write DIR/ca.crl
   crl DIR                write DIR/ca.crl again (fresh nextUpdate)
@@ -89,6 +92,11 @@ LEAF_KEY_TYPES = ("ecdsa", "rsa")
 CA_KEY_TYPES = (*LEAF_KEY_TYPES, "ed25519")
 KEY_TYPES = (*CA_KEY_TYPES, "ed448")
 RSA_BITS = 3072
+# The guide's client identity, what `init` gives the client unless told otherwise: the common
+# name, a SPIFFE ID in the guide's trust domain and a DNS name, the last two made from the first.
+CLIENT_CN = "client-a"
+CLIENT_URI_FORM = "spiffe://example.org/{}"
+CLIENT_DNS_FORM = "{}.example.com"
 ROLES = {"server": ExtendedKeyUsageOID.SERVER_AUTH, "client": ExtendedKeyUsageOID.CLIENT_AUTH}
 # The largest certificate, key, passphrase or revocation file read: a bundle of every public
 # root CA is about 250 KB, so anything bigger is not what the tool was pointed at.
@@ -168,7 +176,7 @@ def check_uri(text: str) -> str:
     except ValueError:  # an unclosed "[" of an IPv6 host, for one
         raise UsageError(f"not a URI: {text!r}") from None
     if not parts.scheme or not parts.netloc:
-        raise UsageError(f"not an absolute URI (like spiffe://example.org/client): {text!r}")
+        raise UsageError(f"not an absolute URI (like spiffe://example.org/client-a): {text!r}")
     return text
 
 
@@ -270,11 +278,17 @@ def _check_init(args: argparse.Namespace) -> None:
             f"{days}-day leaves would outlive the {ca_days}-day CA;"
             f" pass --days {ca_days} or less (or a longer --ca-days)"
         )
-    if not args.client_uri and args.client_dns is None:  # the common name becomes the DNS SAN
+    # Names not given come from the common name, in the guide's domains (client-a by default).
+    if args.client_dns is None:
         try:
-            args.client_dns = check_dns(args.client_cn)
+            args.client_dns = check_dns(CLIENT_DNS_FORM.format(args.client_cn))
         except UsageError as exc:
-            raise UsageError(f"--client-cn: {exc}; pass --client-dns or --client-uri") from None
+            raise UsageError(f"--client-cn: {exc}; pass --client-dns and --client-uri") from None
+    if not args.client_uri:
+        try:
+            args.client_uri = [check_uri(CLIENT_URI_FORM.format(args.client_cn))]
+        except UsageError as exc:
+            raise UsageError(f"--client-cn: {exc}; pass --client-uri") from None
 
 
 def check_signing_ca(cert: x509.Certificate, label: str, crl: bool = False) -> None:
@@ -985,10 +999,8 @@ def cmd_init(args: argparse.Namespace) -> list[str]:
     now = now_utc()  # one start for all three, so leaves of --ca-days fit inside the CA
     ca = make_ca(args.ca_cn, args.ca_days, args.key_type, now=now)
     server_names = Names(dns=args.dns, ips=args.ip)
-    # Both SANs when both are given: the guide's client carries a SPIFFE URI and a DNS name.
-    client_names = Names(uris=args.client_uri)
-    if args.client_dns is not None:
-        client_names.dns = [args.client_dns]
+    # Both SANs, as the guide's client carries them: a SPIFFE URI and a DNS name.
+    client_names = Names(dns=[args.client_dns], uris=args.client_uri)
     server = issue_leaf(ca, "server", server_names, days=args.days, key_type=args.key_type, now=now)
     client = issue_leaf(
         ca,
@@ -1340,13 +1352,20 @@ def _signing_options(cmd: argparse.ArgumentParser) -> None:
 def _init_options(init: argparse.ArgumentParser) -> None:
     init.add_argument("--dns", action="append", required=True, help="server DNS name (repeatable)")
     init.add_argument("--ip", action="append", default=[], help="server IP address (repeatable)")
-    init.add_argument("--client-cn", default="client", help="client common name (default: client)")
     init.add_argument(
-        "--client-dns",
-        help="client DNS SAN (default: the common name, unless --client-uri is given)",
+        "--client-cn", default=CLIENT_CN, help=f"client common name (default: {CLIENT_CN})"
     )
     init.add_argument(
-        "--client-uri", action="append", default=[], help="client URI SAN like spiffe://a/b"
+        "--client-dns",
+        help=f"client DNS SAN (default: {CLIENT_DNS_FORM.format('CN')},"
+        f" so {CLIENT_DNS_FORM.format(CLIENT_CN)})",
+    )
+    init.add_argument(
+        "--client-uri",
+        action="append",
+        default=[],
+        help=f"client URI SAN, repeatable (default: {CLIENT_URI_FORM.format('CN')},"
+        f" so {CLIENT_URI_FORM.format(CLIENT_CN)}); for other names use the client command",
     )
     init.add_argument("--ca-cn", default="mTLS example CA", help="CA common name")
     init.add_argument(
@@ -1369,7 +1388,9 @@ def _leaf_options(leaf: argparse.ArgumentParser, role: str) -> None:
     leaf.set_defaults(role=role)
     leaf.add_argument("--dns", action="append", default=[], help="DNS SAN (repeatable)")
     leaf.add_argument("--ip", action="append", default=[], help="IP SAN (repeatable)")
-    leaf.add_argument("--uri", action="append", default=[], help="URI SAN, e.g. spiffe://...")
+    leaf.add_argument(
+        "--uri", action="append", default=[], help="URI SAN, e.g. spiffe://example.org/client-a"
+    )
     leaf.add_argument("--cn", help="common name (default: the first SAN)")
     leaf.add_argument("--name", help=f"file name stem (default: {role})")
     leaf.add_argument(

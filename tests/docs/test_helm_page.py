@@ -112,3 +112,40 @@ def test_bundled_crds_are_v1_4_1_without_tlsroute_v1() -> None:
     (tlsroute,) = [d for d in docs if d["spec"]["names"]["kind"] == "TLSRoute"]
     served = {v["name"] for v in tlsroute["spec"]["versions"] if v["served"]}
     assert "v1" not in served
+
+
+INSTALL = ROOT / "snippets" / "helm" / "install.sh"
+# The Quick start step that installs the Gateway API CRDs and Envoy Gateway.
+INSTALL_STEP = "quickstart.md#2-gateway-api-v161-and-envoy-gateway-v190"
+
+
+def install_problems(script: str) -> list[str]:
+    """What the page's install command lacks for a reader on a fresh cluster (issue 13)."""
+    words = " ".join(script.replace("\\\n", " ").split())
+    needed = {
+        "helm repo add dev2prod https://charts.cdnn.host/": "the chart's repository",
+        "dev2prod/gateway-api --version 1.0.5": "the chart version the page renders",
+        "--skip-crds": "skipping the chart's Gateway API v1.4.1 CRDs",
+        "--create-namespace": "the namespace",
+    }
+    return [f"no {why} ({text!r})" for text, why in needed.items() if text not in words]
+
+
+def test_the_install_command_is_complete() -> None:
+    assert not install_problems(INSTALL.read_text())
+
+
+def test_the_install_check_finds_a_bare_install() -> None:
+    bare = "helm install mtls-gateway dev2prod/gateway-api --values values.yaml\n"
+    assert len(install_problems(bare)) == 4
+
+
+def test_the_page_sends_the_reader_to_install_envoy_gateway_first() -> None:
+    # The chart's GatewayClass names Envoy Gateway's controller: without it nothing serves.
+    page = (ROOT / PAGE).read_text()
+    assert page.count(f"]({INSTALL_STEP})") >= 2  # under the values and under Install
+    quickstart = (ROOT / "docs" / "quickstart.md").read_text()
+    heading = "## 2. Gateway API v1.6.1 and Envoy Gateway v1.9.0"
+    assert heading in quickstart, "the Quick start's install step moved: fix the Helm page's link"
+    install = quickstart.split(heading, 1)[1].split("\n## ", 1)[0]
+    assert "install-envoy-gateway.sh" in install and "install-gateway-api.sh" in install

@@ -4,23 +4,30 @@ The client is URI SAN ``spiffe://example.org/client-a`` plus DNS SAN
 ``client-a.example.com``. Every ``spiffe://`` ID uses the trust domain
 ``example.org``, every client DNS name is client-a's, and the places that make
 the client's certificate (the openssl recipe, the script's command, cert-manager,
-the lab) give it both names.
+the lab) give it both names. The certificate script, which the site offers as a
+download, gives the client that identity by default, and its help uses the same
+trust domain.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 
+from mtls_guide import mtls_certs
 from mtls_guide.paths import CERT_TOOL, ROOT
 
 TRUST_DOMAIN = "example.org"
 CLIENT_URI = "spiffe://example.org/client-a"
 CLIENT_DNS = "client-a.example.com"
+CLIENT_CN = "client-a"
 
 SPIFFE = re.compile(r"spiffe://([^/\s\"'`;,)<>]*)(/[^\s\"'`;,)<>]*)?")
 # A client's DNS name: client-<id>.<domain>, not a file stem such as client-a-next.crt.
@@ -41,6 +48,7 @@ def site_texts() -> dict[str, str]:
         *sorted((ROOT / "docs").rglob("*.md")),
         *sorted(p for p in (ROOT / "snippets").rglob("*") if p.is_file()),
         *sorted((ROOT / "src/mtls_guide/lab").glob("*.py")),
+        CERT_TOOL,  # offered as a download: its help and messages are read on the site too
     ]
     return {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in files}
 
@@ -85,6 +93,7 @@ def test_the_client_certificate_carries_both_names(path: str) -> None:
         ("URI=spiffe://example.org/client-b", "client ID"),
         ("--dns client-b.example.com", "client DNS name"),
         ("subjectAltName = DNS:client-a.example.net", "client DNS name"),
+        ('help="client URI SAN like spiffe://a/b"', "not in trust domain"),
     ],
 )
 def test_the_check_finds_a_second_identity(text: str, expected: str) -> None:
@@ -108,3 +117,52 @@ def test_the_scripts_client_certificate_has_both_sans(tmp_path) -> None:
         *san.get_values_for_type(x509.UniformResourceIdentifier),
     }
     assert names == {CLIENT_URI, CLIENT_DNS}
+
+
+def client_identity(cert: x509.Certificate) -> tuple[str, set[str]]:
+    """The client certificate's common name and its DNS and URI SANs."""
+    (cn,) = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    names = {
+        *san.get_values_for_type(x509.DNSName),
+        *san.get_values_for_type(x509.UniformResourceIdentifier),
+    }
+    return str(cn.value), names
+
+
+def identity_made_by_init(folder: Path, *flags: str) -> tuple[str, set[str]]:
+    """Run the script as a reader downloads it: `init` with only the server's name."""
+    shutil.copy(CERT_TOOL, folder)
+    subprocess.run(
+        [sys.executable, "mtls_certs.py", "init", "pki", "--dns", "secure.example.com", *flags],
+        cwd=folder, check=True, capture_output=True,
+    )  # fmt: skip
+    return client_identity(x509.load_pem_x509_certificate((folder / "pki/client.crt").read_bytes()))
+
+
+def test_the_scripts_defaults_are_the_sites_identity(tmp_path: Path) -> None:
+    assert identity_made_by_init(tmp_path) == (CLIENT_CN, {CLIENT_URI, CLIENT_DNS})
+
+
+def test_the_defaults_check_tells_another_client_apart(tmp_path: Path) -> None:
+    # What `init` gave before its defaults were the site's: CN and DNS SAN `client`, no URI.
+    made = identity_made_by_init(tmp_path, "--client-cn", "client", "--client-dns", "client")
+    assert made != (CLIENT_CN, {CLIENT_URI, CLIENT_DNS})
+    assert made[0] == "client" and CLIENT_URI.replace("client-a", "client") in made[1]
+
+
+def test_flags_still_override_the_defaults(tmp_path: Path) -> None:
+    made = identity_made_by_init(tmp_path, "--client-cn", "client-b")
+    assert made == ("client-b", {"spiffe://example.org/client-b", "client-b.example.com"})
+
+
+def test_the_scripts_help_names_the_sites_identity() -> None:
+    parser = mtls_certs.parser()
+    (commands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {f"{name} --help": cmd.format_help() for name, cmd in commands.choices.items()}
+    helps["--help"] = parser.format_help()
+    assert len(helps) >= 10  # every command and the script itself
+    assert not identity_problems(helps), identity_problems(helps)
+    init_help = " ".join(helps["init --help"].split())
+    for default in (CLIENT_CN, CLIENT_URI, CLIENT_DNS):
+        assert default in init_help, f"init --help does not name its default {default}"

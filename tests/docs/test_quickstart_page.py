@@ -51,6 +51,53 @@ def test_every_offline_output_is_checked() -> None:
     assert not unchecked, unchecked
 
 
+def prose_after(page_text: str, step: walkthrough.Step) -> str:
+    """The page's text between a step's closing fence and the next block or directive."""
+    lines = page_text.splitlines()[step.block.line :]  # after the opening fence
+    closing = next(i for i, line in enumerate(lines) if line.startswith("```"))
+    after = []
+    for line in lines[closing + 1 :]:
+        if line.startswith(("```", "<!--", "## ")):
+            break
+        after.append(line)
+    return " ".join(" ".join(after).split())
+
+
+def shown_output_problems(page_text: str, found: list[walkthrough.Step]) -> list[str]:
+    """Steps that show no expected output: no output block, and no **Expected:** words
+    naming what the step must print."""
+    problems = []
+    for step in found:
+        if step.expected is not None:
+            continue
+        prose = prose_after(page_text, step)
+        if not prose.startswith("**Expected:**"):
+            problems.append(f"{step.block.id} shows neither an output block nor **Expected:**")
+        elif step.prints and step.prints not in prose:
+            problems.append(f"{step.block.id}: **Expected:** does not name {step.prints!r}")
+    return problems
+
+
+def test_every_step_shows_its_expected_output() -> None:
+    # Issue 13: output blocks where the step runs offline, words where it needs a cluster.
+    assert not shown_output_problems(PAGE.read_text(), STEPS)
+
+
+def test_the_check_finds_a_step_without_its_output(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        '<!-- check: step; cluster; prints "condition met" -->\n```bash\nkubectl wait x\n```\n\n'
+        "Then the next step.\n\n"
+        '<!-- check: step; cluster; prints "condition met" -->\n```bash\nkubectl wait y\n```\n\n'
+        "**Expected:** nothing in particular.\n"
+    )
+    problems = shown_output_problems(page.read_text(), STEPS_OF(page))
+    assert [p.split(" ", 1)[1] for p in problems] == [
+        "shows neither an output block nor **Expected:**",
+        "**Expected:** does not name 'condition met'",
+    ]
+
+
 @pytest.mark.parametrize(
     "needle",
     [
