@@ -100,8 +100,12 @@ def test_one_broken_document_does_not_stop_the_others() -> None:
     [
         (lambda d: d / "missing.yaml", "no such file or folder"),
         (
-            lambda d: (d / "bin.yaml").write_bytes(b"\xff\xfe\x00") and d / "bin.yaml",
-            "not UTF-8 text",
+            lambda d: (d / "bin.yaml").write_bytes(b"a: \xc3\x28") and d / "bin.yaml",
+            "not UTF-8 text (byte 3 is 0xc3)",
+        ),
+        (
+            lambda d: (d / "bom.yaml").write_bytes(b"\xff\xfe\x00") and d / "bom.yaml",
+            "not UTF-16 text after its byte-order mark",
         ),
         (lambda d: (d / "empty").mkdir() or d / "empty", "no *.yaml or *.yml files"),
     ],
