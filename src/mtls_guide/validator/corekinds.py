@@ -536,6 +536,11 @@ def name_rule(api_version: str, kind: str) -> str:
     return "dns1035" if (api_version, kind) == ("v1", "Service") else "subdomain"
 
 
+def has_rules(obj: Obj) -> bool:
+    """Whether the server's hand-written rules for ``obj``'s kind are implemented here."""
+    return (obj.get("apiVersion", ""), obj.get("kind", "")) in RULES
+
+
 def check(obj: Obj) -> list[FieldError]:
     """The server's hand-written rules for ``obj`` (none for kinds not listed in RULES)."""
     rule = RULES.get((obj.get("apiVersion", ""), obj.get("kind", "")))

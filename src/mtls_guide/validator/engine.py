@@ -267,7 +267,16 @@ class Validator:
         meta = check_metadata(
             obj.get("metadata"), namespaced, corekinds.name_rule(api_version, kind)
         )
-        return errors + [e for e in meta if e.type != "TypeInvalid"] + corekinds.check(obj)
+        if corekinds.has_rules(obj):
+            # The server checks no OpenAPI "required" on built-in kinds: a missing field is its
+            # Go zero value, judged by the Go rules (a Service port left out is port 0).
+            errors = [e for e in errors if e.type != "Required"]
+        found = errors + [e for e in meta if e.type != "TypeInvalid"] + corekinds.check(obj)
+        # ErrorList.ToAggregate: a message already in the list is not repeated.
+        unique: dict[tuple[str, str], FieldError] = {}
+        for error in found:
+            unique.setdefault((error.field, error.detail), error)
+        return list(unique.values())
 
     def _no_match(self, group: str, version: str, kind: str) -> str:
         api_version = f"{group}/{version}" if group else version

@@ -44,6 +44,22 @@ def test_port_zero_is_out_of_range_not_missing() -> None:
     ]
 
 
+def test_a_port_left_out_is_port_zero_to_the_server() -> None:
+    # no OpenAPI "required" on built-in kinds: the Go zero value meets the Go rule
+    assert problems(service("  - {targetPort: 8080}\n")) == [
+        "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive"
+    ]
+
+
+def test_the_same_message_is_given_once() -> None:
+    # ErrorList.ToAggregate drops repeats (the schema and the Go rule both want a selector)
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n"
+        "    metadata: {labels: {app: a}}\n    spec: {containers: [{name: c, image: i}]}\n"
+    )
+    assert problems(text) == ["spec.selector: Required value"]
+
+
 @pytest.mark.parametrize("target", ["0", '""'])
 def test_target_port_zero_or_empty_defaults_to_the_port(target: str) -> None:
     assert problems(service(f"  - {{port: 80, targetPort: {target}}}\n")) == []
