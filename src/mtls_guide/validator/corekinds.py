@@ -25,6 +25,8 @@ from mtls_guide.validator.meta import (
     dns1123_label,
     dns1123_subdomain,
     go_len,
+    label_key,
+    label_value,
     length_and_form,
     max_len,
     regex_error,
@@ -422,6 +424,12 @@ def _selector(selector: Obj, path: FieldPath) -> list[FieldError]:
                     "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
                 )
             )
+        for j, value in enumerate(values):  # ValidateLabelSelectorRequirement, on create
+            if isinstance(value, str):
+                errors += _each((*where, "values", j), value, label_value(value))
+        key = req.get("key")
+        if isinstance(key, str):
+            errors += _each((*where, "key"), key, label_key(key))
     return errors
 
 

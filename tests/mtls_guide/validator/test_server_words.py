@@ -332,3 +332,20 @@ def test_go_quote(text: str, quoted: str) -> None:
 )
 def test_json_errors_are_go_s(data: bytes, message: str | None) -> None:
     assert unmarshal_map_error(data) == message
+
+
+def test_selector_expressions_check_keys_and_values() -> None:
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
+        "  selector:\n    matchLabels: {app: a}\n    matchExpressions:\n"
+        "    - {key: 'bad key', operator: In, values: [ok, -bad]}\n"
+        "  template:\n    metadata: {labels: {app: a}}\n"
+        "    spec: {containers: [{name: c, image: i}]}\n"
+    )
+    where = "spec.selector.matchExpressions[0]"
+    assert problems(text) == [
+        f'{where}.values[1]: Invalid value: "-bad": {LABEL_VALUE_MSG}',
+        f'{where}.key: Invalid value: "bad key": {KEY_NAME_MSG}',
+        'spec.template.metadata.labels: Invalid value: {"app":"a"}: '
+        "`selector` does not match template `labels`",
+    ]
