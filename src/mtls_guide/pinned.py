@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mtls_guide.files import write_atomically
-from mtls_guide.paths import LOCKS, cache_dir
+from mtls_guide.paths import LOCKS, cache_dir, in_checkout
 
 CRD_LOCK = LOCKS / "crds.json"
 ASSET_LOCK = LOCKS / "assets.json"
@@ -37,18 +37,26 @@ class MirroredSet:
     lock: Path
     mirror_variable: str  # environment variable naming the mirror folder
     cache: str  # subfolder of the cache for downloaded files
-    fetch_session: str  # the nox session that downloads them
+    fetch_session: str  # the nox session that downloads them, in a clone of the guide
+    fetch_action: str  # the `mtls-fetch-pins` argument that does, wherever the package is installed
+
+    @property
+    def fetch_command(self) -> str:
+        """The command that fetches them: nox in a clone, the installed entry point otherwise."""
+        if in_checkout():
+            return f"nox -s {self.fetch_session}"
+        return f"mtls-fetch-pins {self.fetch_action}"
 
     @property
     def how_to_fetch(self) -> str:
         return (
-            f"run `nox -s {self.fetch_session}` (downloads and verifies), "
+            f"run `{self.fetch_command}` (downloads and verifies), "
             f"or set {self.mirror_variable} to a local copy"
         )
 
 
-CRDS = MirroredSet(CRD_LOCK, "CRDS_MIRROR", "crds", "schemas")
-CHARTS = MirroredSet(CHART_LOCK, "CHARTS_MIRROR", "charts", "tests")
+CRDS = MirroredSet(CRD_LOCK, "CRDS_MIRROR", "crds", "schemas", "crds")
+CHARTS = MirroredSet(CHART_LOCK, "CHARTS_MIRROR", "charts", "tests", "charts")
 HOW_TO_FETCH = CRDS.how_to_fetch
 
 
@@ -144,7 +152,7 @@ def read_crd(pin: Pin, files: MirroredSet = CRDS) -> bytes:
         variable = files.mirror_variable
         raise PinError(
             f"{pin.path}: missing from {variable}={mirror} (layout <project>/<tag>/...); "
-            f"fix the mirror, or unset {variable} and run `nox -s {files.fetch_session}`"
+            f"fix the mirror, or unset {variable} and run `{files.fetch_command}`"
         )
     return _verified(location, pin.sha256, pin.path, files)
 

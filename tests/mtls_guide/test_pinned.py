@@ -54,6 +54,25 @@ def test_missing_crd_names_file_and_remedy(tmp_path: Path, monkeypatch: pytest.M
         read_crd(pin)
 
 
+def test_an_installed_package_names_its_own_fetch_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed from a wheel there is no noxfile: the remedy is the installed entry point."""
+    monkeypatch.setattr(pinned, "in_checkout", lambda: False)
+    monkeypatch.delenv("CRDS_MIRROR", raising=False)
+    monkeypatch.setenv("GUIDE_CACHE", str(tmp_path))
+    pin = crd_pins()[0]
+    with pytest.raises(PinError) as caught:
+        read_crd(pin)
+    message = str(caught.value)
+    assert "\n" not in message and "nox" not in message
+    assert message.startswith(f"{pin.path}: missing at {tmp_path}")
+    assert "run `mtls-fetch-pins crds` (downloads and verifies)" in message
+    monkeypatch.setenv("CRDS_MIRROR", str(tmp_path / "mirror"))
+    with pytest.raises(PinError, match=r"unset CRDS_MIRROR and run `mtls-fetch-pins crds`"):
+        read_crd(pin)
+
+
 def test_mismatching_crd_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRDS_MIRROR", str(tmp_path))
     pin = mirror_with(tmp_path, b"kind: CustomResourceDefinition\n# edited\n")

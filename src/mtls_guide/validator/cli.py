@@ -8,8 +8,9 @@ ConfigMap, Service, Deployment, Namespace, ...) are checked against Kubernetes
 1.35's schemas plus the server's own rules for them.
 
 Each problem is one line:  FILE:LINE: Kind/name: field.path: message
-(--output json prints one JSON document; --output github prints GitHub Actions
-annotations, ::error file=FILE,line=LINE,title=Kind/name::field.path: message).
+(--output json prints one JSON document, each problem with a "stage": apiserver,
+webhook or lint; --output github prints GitHub Actions annotations,
+::error file=FILE,line=LINE,title=Kind/name::field.path: message).
 
 After the API errors come mTLS lints across all the objects given (a CA
 ConfigMap with key ca.crt exists, certificateRefs name a kubernetes.io/tls
@@ -23,7 +24,7 @@ input or 64 MiB per run, more than 20,000 documents or 500,000 YAML nodes.
 
 Exit status: 0 all objects valid, 1 some object invalid, 2 usage or read error
 (a path that cannot be read, input over the limits, missing pinned CRDs, or no
-objects at all unless --allow-empty is given).
+objects at all unless --allow-empty is given), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -163,7 +164,16 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
+def _tolerant_streams() -> None:
+    """A terminal or pipe that cannot encode a character (``LC_ALL=C``,
+    ``PYTHONIOENCODING=ascii``) gets a ``\\xe9``-style escape instead of a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _tolerant_streams()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return run(args)

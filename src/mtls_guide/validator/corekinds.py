@@ -11,31 +11,43 @@ error: the server refuses such an object while decoding, before validation.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from mtls_guide.validator.errors import FieldError, FieldPath, Key, invalid, required, show
-from mtls_guide.validator.meta import check_labels, dns_label_problems
+from mtls_guide.validator.gojson import unmarshal_map_error
+from mtls_guide.validator.meta import (
+    check_labels,
+    dns1123_label,
+    dns1123_subdomain,
+    go_len,
+    label_key,
+    label_value,
+    length_and_form,
+    max_len,
+    regex_error,
+)
 
 Obj = dict[str, Any]
 
 MAX_DATA_BYTES = 1024 * 1024  # core.MaxSecretSize: Secret and ConfigMap data, 1 MiB
-_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
+_CONFIG_KEY_FMT = "[-._a-zA-Z0-9]+"
+_CONFIG_KEY = re.compile(_CONFIG_KEY_FMT)
+_PORT_NAME_CHARS = re.compile("[-a-z0-9]+")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=\r\n]")
 
-CONFIG_KEY_MSG = (
-    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
-    "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+CONFIG_KEY_MSG = regex_error(
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+    _CONFIG_KEY_FMT,
+    "key.name",
+    "KEY_NAME",
+    "key-name",
 )
-DNS1035_MSG = (
-    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
-    "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "
-    "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
-)
+REDACTED = '"<secret contents redacted>"'
 PORT_RANGE_MSG = "must be between 1 and 65535, inclusive"
 PROTOCOLS = ("SCTP", "TCP", "UDP")
 SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
@@ -44,10 +56,6 @@ SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 def as_json(value: object) -> str:
     """A map or list as Kubernetes 1.35 shows it in a field error: compact JSON."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-
-
-def max_len(limit: int) -> str:
-    return f"must be no more than {limit} characters"
 
 
 def _unsupported(path: FieldPath, value: object, supported: tuple[str, ...]) -> FieldError:
@@ -68,22 +76,13 @@ def _list(value: object) -> list[Any]:
 # -- names, keys, ports (apimachinery util/validation) ----------------------------------------
 
 
-def dns1035_label(value: str, path: FieldPath) -> list[FieldError]:
-    errors = [invalid(path, show(value), max_len(63))] if len(value) > 63 else []
-    if not _DNS1035.match(value):
-        errors.append(invalid(path, show(value), DNS1035_MSG))
-    return errors
-
-
-def dns1123_label(value: str, path: FieldPath) -> list[FieldError]:
-    return [invalid(path, show(value), m) for m in dns_label_problems(value)]
+def _each(path: FieldPath, value: str, messages: list[str]) -> list[FieldError]:
+    return [invalid(path, show(value), m) for m in messages]
 
 
 def config_key(key: str, path: FieldPath) -> list[FieldError]:
     """IsConfigMapKey: Secret and ConfigMap keys."""
-    messages = [max_len(253)] if len(key) > 253 else []
-    if not _CONFIG_KEY.match(key):
-        messages.append(CONFIG_KEY_MSG)
+    messages = length_and_form(key, 253, _CONFIG_KEY, CONFIG_KEY_MSG)
     if key == ".":
         messages.append("must not be '.'")
     elif key == "..":
@@ -100,14 +99,15 @@ def port_number(value: object, path: FieldPath) -> list[FieldError]:
 
 
 def port_name_problems(name: str) -> list[str]:
-    """IsValidPortName: an IANA service name (what a string targetPort or containerPort name is)."""
-    problems = [max_len(15)] if len(name) > 15 else []
-    if not _PORT_NAME_CHARS.match(name):
+    """IsValidPortName: an IANA service name (what a string targetPort or containerPort name is),
+    its messages in Go's order."""
+    problems = [max_len(15)] if go_len(name) > 15 else []
+    if not _PORT_NAME_CHARS.fullmatch(name):
         problems.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not re.search("[a-z]", name):
+        problems.append("must contain at least one letter (a-z)")
     if "--" in name:
         problems.append("must not contain consecutive hyphens")
-    if name and not re.search("[a-z]", name):
-        problems.append("must contain at least one letter (a-z)")
     if name.startswith("-") or name.endswith("-"):
         problems.append("must not begin or end with a hyphen")
     return problems
@@ -172,41 +172,68 @@ def _bytes_fields(obj: Obj, field: str) -> Iterator[FieldError]:
 
 # -- Secret and ConfigMap -----------------------------------------------------------------------
 
-_SECRET_KEYS = {
-    "kubernetes.io/tls": ("tls.crt", "tls.key"),
-    "kubernetes.io/dockercfg": (".dockercfg",),
-    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
-    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
-}
+
+def _secret_bytes(obj: Obj) -> dict[str, bytes]:
+    """Secret.data as the server holds it after decoding: base64 ``data``, then ``stringData``
+    merged over it (the v1 conversion does that before validation)."""
+    merged: dict[str, bytes] = {}
+    for key, value in _dict(obj.get("data")).items():
+        text = value if isinstance(value, str) else ""
+        try:
+            merged[str(key)] = base64.b64decode(text.replace("\r", "").replace("\n", ""))
+        except (binascii.Error, ValueError):  # already refused by _bytes_fields
+            merged[str(key)] = b""
+    for key, value in _dict(obj.get("stringData")).items():
+        merged[str(key)] = str(value).encode("utf-8", "surrogatepass")
+    return merged
+
+
+def _json_key(data: dict[str, bytes], key: str) -> list[FieldError]:
+    """dockercfg and dockerconfigjson: the key must exist and hold a JSON object."""
+    if key not in data:
+        return [required(("data", Key(key)))]
+    problem = unmarshal_map_error(data[key])
+    return [invalid(("data", Key(key)), REDACTED, problem)] if problem else []
 
 
 def secret(obj: Obj) -> list[FieldError]:
+    """ValidateSecret (after ObjectMeta): keys, the 1 MiB total, then the rules of its type."""
     errors = list(_bytes_fields(obj, "data"))
     if errors:
         return errors  # the server stops at decoding
-    data, strings = _dict(obj.get("data")), _dict(obj.get("stringData"))
-    merged = {**{k: _decoded_size(v) for k, v in data.items() if isinstance(v, str)}}
-    merged.update({k: len(str(v).encode()) for k, v in strings.items()})  # stringData wins
-    for key in merged:
-        errors += config_key(str(key), ("data", Key(key)))
-    if sum(merged.values()) > MAX_DATA_BYTES:
+    data = _secret_bytes(obj)
+    for key in data:
+        errors += config_key(key, ("data", Key(key)))
+    if sum(len(v) for v in data.values()) > MAX_DATA_BYTES:
         errors.append(
             FieldError(("data",), "TooLong", f"Too long: must have at most {MAX_DATA_BYTES} bytes")
         )
     kind = obj.get("type") or "Opaque"
-    for key in _SECRET_KEYS.get(kind, ()):
-        if key not in merged:
-            errors.append(required(("data", Key(key))))
-    if kind == "kubernetes.io/basic-auth" and not {"username", "password"} & set(merged):
-        errors += [required(("data", Key("username"))), required(("data", Key("password")))]
+    # Go builds the basic-auth and ssh-auth paths with field.NewPath("data[%s]").Key(...): the
+    # server really prints "data[%s][username]".
+    odd = "data[%s]"
     if kind == "kubernetes.io/service-account-token":
         annotation = "kubernetes.io/service-account.name"
         if not _dict(_dict(obj.get("metadata")).get("annotations")).get(annotation):
             errors.append(required(("metadata", "annotations", Key(annotation))))
+    elif kind == "kubernetes.io/dockercfg":
+        errors += _json_key(data, ".dockercfg")
+    elif kind == "kubernetes.io/dockerconfigjson":
+        errors += _json_key(data, ".dockerconfigjson")
+    elif kind == "kubernetes.io/basic-auth":
+        if "username" not in data and "password" not in data:
+            errors += [required((odd, Key("username"))), required((odd, Key("password")))]
+    elif kind == "kubernetes.io/ssh-auth":
+        if not data.get("ssh-privatekey"):
+            errors.append(required((odd, Key("ssh-privatekey"))))
+    elif kind == "kubernetes.io/tls":
+        errors += [required(("data", Key(k))) for k in ("tls.crt", "tls.key") if k not in data]
     return errors
 
 
 def config_map(obj: Obj) -> list[FieldError]:
+    """ValidateConfigMap: keys, a key in both data and binaryData (reported once, on data), and
+    the 1 MiB total, reported on the object as a whole (an empty path)."""
     errors = list(_bytes_fields(obj, "binaryData"))
     if errors:
         return errors
@@ -218,13 +245,9 @@ def config_map(obj: Obj) -> list[FieldError]:
             errors.append(
                 invalid(("data", Key(key)), show(key), "duplicate of key present in binaryData")
             )
-        total += len(str(value).encode())
+        total += go_len(str(value))
     for key, value in binary.items():
         errors += config_key(str(key), ("binaryData", Key(key)))
-        if key in data:
-            errors.append(
-                invalid(("binaryData", Key(key)), show(key), "duplicate of key present in data")
-            )
         total += _decoded_size(str(value))
     if total > MAX_DATA_BYTES:
         errors.append(
@@ -237,59 +260,117 @@ def config_map(obj: Obj) -> list[FieldError]:
 
 
 def service(obj: Obj) -> list[FieldError]:
-    name = _dict(obj.get("metadata")).get("name")
-    errors = dns1035_label(name, ("metadata", "name")) if isinstance(name, str) and name else []
+    """ValidateService after ObjectMeta (whose name rule is DNS-1035), in Go's order. Defaults
+    first: type ClusterIP, protocol TCP, a targetPort of 0 or "" becomes the port."""
     spec = _dict(obj.get("spec"))
     kind = spec.get("type") or "ClusterIP"
+    ports = _list(spec.get("ports"))
+    cluster_ip = spec.get("clusterIP") or ""
+    errors: list[FieldError] = []
+    if not ports and cluster_ip != "None" and kind != "ExternalName":
+        errors.append(required(("spec", "ports")))
+    if kind == "LoadBalancer":
+        for i, port in enumerate(ports):
+            if _dict(port).get("port") == 10250:
+                errors.append(
+                    invalid(
+                        ("spec", "ports", i),
+                        "10250",
+                        "may not expose port 10250 externally since it is used by kubelet",
+                    )
+                )
+    if kind in ("LoadBalancer", "NodePort") and cluster_ip == "None":
+        errors.append(
+            invalid(
+                ("spec", "clusterIP"), '"None"', f"may not be set to 'None' for {kind} services"
+            )
+        )
+    if kind == "ExternalName":
+        if cluster_ip:
+            errors.append(
+                FieldError(
+                    ("spec", "clusterIP"),
+                    "Forbidden",
+                    "Forbidden: must be empty for ExternalName services",
+                )
+            )
+        name = spec.get("externalName")
+        if isinstance(name, str) and name:
+            errors += _each(("spec", "externalName"), name, dns1123_subdomain(name))
+        else:
+            errors.append(required(("spec", "externalName")))
+    errors += _service_ports(ports)
+    errors += check_labels(_dict(spec.get("selector")), ("spec", "selector"))
     if kind not in SERVICE_TYPES:
         errors.append(_unsupported(("spec", "type"), kind, SERVICE_TYPES))
-    ports = _list(spec.get("ports"))
-    headless = spec.get("clusterIP") == "None"
-    if not ports and not headless and kind != "ExternalName":
-        errors.append(required(("spec", "ports")))
-    if kind == "ExternalName" and not spec.get("externalName"):
-        errors.append(required(("spec", "externalName")))
-    errors += _service_ports(ports, kind)
-    errors += check_labels(_dict(spec.get("selector")), ("spec", "selector"))
+    for i, port in enumerate(ports):
+        if kind == "ClusterIP" and _dict(port).get("nodePort"):
+            errors.append(
+                FieldError(
+                    ("spec", "ports", i, "nodePort"),
+                    "Forbidden",
+                    "Forbidden: may not be used when `type` is 'ClusterIP'",
+                )
+            )
+    errors += _duplicate_ports(ports)
     return errors
 
 
-def _service_ports(ports: list[Any], kind: str) -> list[FieldError]:
+def _service_ports(ports: list[Any]) -> list[FieldError]:
+    """validateServicePort for each port: name, port, protocol, targetPort."""
     errors: list[FieldError] = []
     names: set[str] = set()
-    seen: set[tuple[str, object]] = set()
     for i, port in enumerate(ports):
         port, path = _dict(port), ("spec", "ports", i)
         name = port.get("name") or ""
         if len(ports) > 1 and not name:
             errors.append(required((*path, "name")))
         elif name:
-            errors += dns1123_label(name, (*path, "name"))
+            errors += _each((*path, "name"), name, dns1123_label(name))
             if name in names:
                 errors.append(
                     FieldError((*path, "name"), "Duplicate", f"Duplicate value: {show(name)}")
                 )
             names.add(name)
-        errors += port_number(port.get("port"), (*path, "port"))
+        number = port.get("port", 0)
+        errors += port_number(number, (*path, "port"))
         protocol = port.get("protocol") or "TCP"  # defaulted before validation
         if protocol not in PROTOCOLS:
             errors.append(_unsupported((*path, "protocol"), protocol, PROTOCOLS))
-        errors += port_num_or_name(port.get("targetPort", port.get("port")), (*path, "targetPort"))
-        if port.get("nodePort") and kind == "ClusterIP":
-            errors.append(
-                FieldError(
-                    (*path, "nodePort"),
-                    "Forbidden",
-                    "Forbidden: may not be used when `type` is 'ClusterIP'",
+        target = port.get("targetPort")
+        if target in (None, 0, ""):  # SetDefaults_Service: the port itself
+            target = number
+        errors += port_num_or_name(target, (*path, "targetPort"))
+    return errors
+
+
+def _duplicate_ports(ports: list[Any]) -> list[FieldError]:
+    """Two ports with the same (protocol, port), then two with the same (protocol, nodePort)."""
+    errors: list[FieldError] = []
+    node_ports: set[tuple[str, object]] = set()
+    for i, port in enumerate(ports):
+        port = _dict(port)
+        node_port, protocol = port.get("nodePort"), port.get("protocol") or "TCP"
+        if node_port:
+            if (protocol, node_port) in node_ports:
+                errors.append(
+                    FieldError(
+                        ("spec", "ports", i, "nodePort"),
+                        "Duplicate",
+                        f"Duplicate value: {show(node_port)}",
+                    )
                 )
-            )
-        key = (protocol, port.get("port"))
+            node_ports.add((protocol, node_port))
+    seen: set[tuple[str, object]] = set()
+    for i, port in enumerate(ports):
+        port = _dict(port)
+        key = (port.get("protocol") or "TCP", port.get("port", 0))
         if key in seen:
             errors.append(
                 FieldError(
-                    path,
+                    ("spec", "ports", i),
                     "Duplicate",
-                    f"Duplicate value: {as_json({'port': key[1], 'protocol': protocol})}",
+                    f"Duplicate value: {as_json({'port': key[1], 'protocol': key[0]})}",
                 )
             )
         seen.add(key)
@@ -343,6 +424,12 @@ def _selector(selector: Obj, path: FieldPath) -> list[FieldError]:
                     "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
                 )
             )
+        for j, value in enumerate(values):  # ValidateLabelSelectorRequirement, on create
+            if isinstance(value, str):
+                errors += _each((*where, "values", j), value, label_value(value))
+        key = req.get("key")
+        if isinstance(key, str):
+            errors += _each((*where, "key"), key, label_key(key))
     return errors
 
 
@@ -408,7 +495,7 @@ def _pod_spec(spec: Obj, path: FieldPath) -> list[FieldError]:
         if not name:
             errors.append(required((*where, "name")))
         else:
-            errors += dns1123_label(name, (*where, "name"))
+            errors += _each((*where, "name"), name, dns1123_label(name))
             if name in names:
                 errors.append(
                     FieldError((*where, "name"), "Duplicate", f"Duplicate value: {show(name)}")
@@ -455,6 +542,11 @@ def name_rule(api_version: str, kind: str) -> str:
     if (api_version, kind) == ("v1", "Namespace"):
         return "label"
     return "dns1035" if (api_version, kind) == ("v1", "Service") else "subdomain"
+
+
+def has_rules(obj: Obj) -> bool:
+    """Whether the server's hand-written rules for ``obj``'s kind are implemented here."""
+    return (obj.get("apiVersion", ""), obj.get("kind", "")) in RULES
 
 
 def check(obj: Obj) -> list[FieldError]:

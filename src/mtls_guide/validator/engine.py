@@ -14,7 +14,14 @@ from typing import Any
 from mtls_guide.validator import core, corekinds
 from mtls_guide.validator.cel import check_rules
 from mtls_guide.validator.crds import CHANNELS, SchemaIndex, load_index
-from mtls_guide.validator.errors import NOT_CHECKED, FieldError, FieldPath, invalid, render_path
+from mtls_guide.validator.errors import (
+    NOT_CHECKED,
+    FieldError,
+    FieldPath,
+    go_quote,
+    invalid,
+    render_path,
+)
 from mtls_guide.validator.loader import Budget, Document, load_documents
 from mtls_guide.validator.meta import check_metadata, unknown_metadata_fields
 from mtls_guide.validator.schema import (
@@ -98,7 +105,10 @@ def subject_of(obj: dict[str, Any]) -> str:
     name = (
         (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
     )
-    return f"{obj.get('kind', '?')}/{name or '(no name)'}"
+    shown = str(name) if name else "(no name)"
+    if not shown.isprintable():  # a newline or NUL in a name must not break the one-line report
+        shown = go_quote(shown)[1:-1]
+    return f"{obj.get('kind', '?')}/{shown}"
 
 
 class Validator:
@@ -254,11 +264,19 @@ class Validator:
             return errors  # the server cannot decode it into its Go type; nothing else runs
         api_version, kind = obj["apiVersion"], obj["kind"]
         namespaced = kind not in {"Namespace", "ClusterRole", "ClusterRoleBinding"}
-        names = corekinds.name_rule(api_version, kind)
-        meta = check_metadata(obj.get("metadata"), namespaced, name_is_label=names == "label")
-        if names == "dns1035":  # corekinds checks the name with the stricter rule
-            meta = [e for e in meta if e.path != ("metadata", "name") or e.type == "Required"]
-        return errors + [e for e in meta if e.type != "TypeInvalid"] + corekinds.check(obj)
+        meta = check_metadata(
+            obj.get("metadata"), namespaced, corekinds.name_rule(api_version, kind)
+        )
+        if corekinds.has_rules(obj):
+            # The server checks no OpenAPI "required" on built-in kinds: a missing field is its
+            # Go zero value, judged by the Go rules (a Service port left out is port 0).
+            errors = [e for e in errors if e.type != "Required"]
+        found = errors + [e for e in meta if e.type != "TypeInvalid"] + corekinds.check(obj)
+        # ErrorList.ToAggregate: a message already in the list is not repeated.
+        unique: dict[tuple[str, str], FieldError] = {}
+        for error in found:
+            unique.setdefault((error.field, error.detail), error)
+        return list(unique.values())
 
     def _no_match(self, group: str, version: str, kind: str) -> str:
         api_version = f"{group}/{version}" if group else version

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -36,14 +37,50 @@ def render_path(path: FieldPath | None) -> str:
     return out
 
 
+_GO_ESCAPES = {
+    "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+    "\v": "\\v", "\\": "\\\\", '"': '\\"',
+}  # fmt: skip
+
+
+def _go_printable(char: str) -> bool:
+    """Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space."""
+    return char == " " or unicodedata.category(char)[0] in "LMNPS"
+
+
+def go_quote(text: str) -> str:
+    """``text`` as Go's ``%q`` (strconv.Quote) writes it: printable characters as they are,
+    including non-ASCII ones; ``\\n``-style escapes, ``\\x00``, ``\\u200b`` or ``\\U0001f5ff`` for
+    the rest. Python's json.dumps differs on NUL, DEL, format and separator characters."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # the common case, in C speed
+    out = []
+    for char in text:
+        if char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif _go_printable(char):
+            out.append(char)
+        elif ord(char) < 0x80:
+            out.append(f"\\x{ord(char):02x}")
+        elif (
+            0xD800 <= ord(char) <= 0xDFFF
+        ):  # a lone surrogate: Go never holds one; it writes U+FFFD
+            out.append("\ufffd")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return '"' + "".join(out) + '"'
+
+
 def show(value: object) -> str:
-    """A value as Go's field errors quote it: strings in quotes, numbers bare."""
+    """A value as Go's field errors quote it: strings as ``%q`` does, numbers bare."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return json.dumps(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return go_quote(value)
     return json.dumps(json.dumps(value, ensure_ascii=False, sort_keys=True), ensure_ascii=False)
 
 

@@ -46,11 +46,12 @@ def _read_capped(handle: BinaryIO, name: str) -> bytes | ReadError:
 
 def _decode(data: bytes, name: str) -> str | ReadError:
     """UTF-8, or UTF-16 with a byte-order mark (kubectl reads both)."""
+    encoding = "utf-16" if data.startswith(_UTF16_BOMS) else "utf-8"
     try:
-        if data.startswith(_UTF16_BOMS):
-            return data.decode("utf-16")
-        return data.decode("utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
+        if encoding == "utf-16":  # a byte-order mark promised UTF-16; the rest is not
+            return ReadError(f"{name}: not UTF-16 text after its byte-order mark")
         return ReadError(f"{name}: not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x})")
 
 

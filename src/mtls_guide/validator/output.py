@@ -50,10 +50,21 @@ def github_line(problem: Problem) -> str:
     """``::error file=F,line=L,title=Kind/name::field: message`` (``::warning`` for a lint)."""
     level = "warning" if problem.lint else "error"
     where = f"{problem.field}: " if problem.field else ""
+    denied = (
+        f'admission webhook "{problem.webhook}" denied the request: ' if problem.webhook else ""
+    )
     return (
         f"::{level} file={_github_property(problem.source)},line={problem.line},"
-        f"title={_github_property(problem.subject)}::{_github_data(where + problem.message)}"
+        f"title={_github_property(problem.subject)}::"
+        f"{_github_data(denied + where + problem.message)}"
     )
+
+
+def stage_of(problem: Problem) -> str:
+    """Who raised it: the API server's own validation, an admission webhook, or a lint."""
+    if problem.lint:
+        return "lint"
+    return "webhook" if problem.webhook else "apiserver"
 
 
 def _as_dict(problem: Problem) -> dict[str, object]:
@@ -64,6 +75,8 @@ def _as_dict(problem: Problem) -> dict[str, object]:
         "field": problem.field,
         "message": problem.message,
         "severity": "warning" if problem.lint else "error",
+        "stage": stage_of(problem),
+        "webhook": problem.webhook or None,
     }
 
 
@@ -77,7 +90,7 @@ def render(
             "inputErrors": errors,
             "summary": None if summary is None else summary.as_json(),
         }
-        return [json.dumps(document, indent=2, ensure_ascii=False)]
+        return [json.dumps(document, indent=2)]  # ASCII: valid JSON whatever the terminal encodes
     if form == "github":
         return [github_line(p) for p in problems] + [
             f"::error::{_github_data(message)}" for message in errors

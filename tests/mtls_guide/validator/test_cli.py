@@ -6,6 +6,7 @@ import contextlib
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -99,8 +100,12 @@ def test_one_broken_document_does_not_stop_the_others() -> None:
     [
         (lambda d: d / "missing.yaml", "no such file or folder"),
         (
-            lambda d: (d / "bin.yaml").write_bytes(b"\xff\xfe\x00") and d / "bin.yaml",
-            "not UTF-8 text",
+            lambda d: (d / "bin.yaml").write_bytes(b"a: \xc3\x28") and d / "bin.yaml",
+            "not UTF-8 text (byte 3 is 0xc3)",
+        ),
+        (
+            lambda d: (d / "bom.yaml").write_bytes(b"\xff\xfe\x00") and d / "bom.yaml",
+            "not UTF-16 text after its byte-order mark",
         ),
         (lambda d: (d / "empty").mkdir() or d / "empty", "no *.yaml or *.yml files"),
     ],
@@ -306,8 +311,11 @@ def test_json_output_is_one_document() -> None:
         "field": "spec.listeners",
         "message": 'Invalid value: "array": tls mode must be Terminate for protocol HTTPS',
         "severity": "error",
+        "stage": "apiserver",
+        "webhook": None,
     }
     assert warnings and {w["severity"] for w in warnings} == {"warning"}
+    assert {w["stage"] for w in warnings} == {"lint"}
     assert report["summary"] == {
         "objects": 2, "invalid": 1, "lintWarnings": len(warnings), "channel": "standard"
     }  # fmt: skip
@@ -347,6 +355,7 @@ def test_help_documents_formats_limits_and_every_exit_status() -> None:
     assert "--output {text,json,github}" in text
     assert "--allow-empty" in text and "--fetch" in text
     assert "no objects at all unless --allow-empty is given" in text
+    assert "130 interrupted (Ctrl-C)" in text and '"stage"' in text
     assert '"excessive aliasing"' in text and "deeper than 100 levels" in text
 
 
@@ -374,3 +383,68 @@ def test_a_ten_megabyte_secret_value_is_judged(tmp_path: Path, blob: str, messag
     result = run(big)
     assert result.returncode == 1 and message in result.stdout
     assert_clean(result)
+
+
+# -- terminals, interrupts, stages -------------------------------------------------------------
+
+ODD_NAMES = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "caf\\u00e9\\nx"}\n'
+
+
+@pytest.mark.parametrize(
+    "env", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "PYTHONUTF8": "0", "LANG": "C"}]
+)
+def test_a_terminal_that_cannot_encode_utf8_gets_escapes(env: dict[str, str]) -> None:
+    result = run("-", stdin=ODD_NAMES, env=env)
+    assert_clean(result)
+    assert result.returncode == 1
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("<stdin>:3: ConfigMap/caf") and "\\nx: metadata.name" in line
+    report = json.loads(run("--output", "json", "-", stdin=ODD_NAMES, env=env).stdout)
+    assert report["problems"][0]["message"].startswith('Invalid value: "café\\nx"')
+
+
+def test_json_output_marks_webhook_refusals(tmp_path: Path) -> None:
+    certificate = tmp_path / "certificate.yaml"
+    certificate.write_text(
+        "apiVersion: cert-manager.io/v1\nkind: Certificate\n"
+        "metadata: {name: demo, namespace: demo}\n"
+        "spec:\n  secretName: demo-tls\n  commonName: demo\n"
+        "  issuerRef: {name: ca, kind: ClusterIssuer}\n  duration: 1h\n  renewBefore: 2h\n"
+    )
+    result = run("--output", "json", certificate)
+    assert result.returncode == 1
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert problem["stage"] == "webhook" and problem["webhook"] == "webhook.cert-manager.io"
+    assert problem["message"].startswith("Invalid value: 2h0m0s: certificate duration 1h0m0s")
+    github = run("--output", "github", certificate).stdout
+    assert 'admission webhook "webhook.cert-manager.io" denied the request: spec.renewBefore' in (
+        github
+    )
+
+
+def test_a_folder_that_links_to_itself_is_walked_once(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)
+    (tmp_path / "sub" / "here").symlink_to(".")
+    (tmp_path / "gateway.yaml").write_text(GATEWAY.read_text())
+    result = run(tmp_path)
+    assert_clean(result)
+    assert result.returncode == 0 and "1 object, 0 invalid" in result.stderr
+
+
+def test_ctrl_c_exits_130_with_one_line() -> None:
+    reader = subprocess.Popen(
+        [sys.executable, str(CLI), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(5)  # past start-up: the validator is waiting on stdin
+        reader.send_signal(signal.SIGINT)
+        _, stderr = reader.communicate(timeout=HANG_GUARD)
+    finally:
+        reader.kill()
+    assert reader.returncode == 130
+    assert stderr.splitlines() == ["interrupted"]

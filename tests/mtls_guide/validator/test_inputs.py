@@ -32,3 +32,17 @@ def test_utf16_with_a_bom_is_read_as_kubectl_reads_it(tmp_path: Path) -> None:
     path.write_bytes("kind: ConfigMap\n".encode("utf-16"))  # Python writes the BOM first
     (item,) = read_inputs([str(path)])
     assert item == Input(str(path), "kind: ConfigMap\n")
+
+
+def test_broken_utf16_after_a_bom_says_utf16(tmp_path: Path) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_bytes(b"\xff\xfe: x")  # a UTF-16 byte-order mark, then an odd number of bytes
+    (item,) = read_inputs([str(path)])
+    assert item == ReadError(f"{path}: not UTF-16 text after its byte-order mark")
+
+
+def test_a_symbolic_link_loop_on_the_command_line_is_one_error(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    (item,) = read_inputs([str(loop)])
+    assert isinstance(item, ReadError) and item.message.startswith(f"{loop}: cannot read: ")
