@@ -113,19 +113,66 @@ def test_rotation_through_applied_config_maps(
     assert outcome(lab, old_client) == 200
 
 
-def test_config_map_without_ca_crt_fails_closed(lab: Lab) -> None:
-    lab.apply_text(ca_config_map(lab.pki.ca, key="ca.pem"), "wrong-key.yaml")
+def ca_text_config_map(text: str, key: str = "ca.crt") -> str:
+    return yaml.safe_dump(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "client-ca", "namespace": "gateway"},
+         "data": {key: text}}
+    )  # fmt: skip
+
+
+def fails_closed(lab: Lab, config_map: str, message: str) -> None:
+    """Applied through `lab apply -f -` as a reader would: the listener is refused with
+    Envoy Gateway v1.9.0's reasons (gateway-tls-frontend-backend.out.yaml), its message
+    says why, and the lab's own client certificate no longer gets in."""
+    done = lab_cli(lab, "apply", "-f", "-", stdin=config_map)
     try:
+        assert done.returncode == 0, done.stderr
         listener = lab.get("Gateway", "gateway", "mtls-terminate")["status"]["listeners"][0]
         assert conditions(listener) == {
             "ResolvedRefs": ("False", "InvalidCACertificateRef"),
             "Programmed": ("False", "InvalidCACertificateRef"),
             "Accepted": ("False", "NoValidCACertificate"),
         }
+        for condition in listener["conditions"]:
+            assert condition["message"].startswith(
+                "Listener has invalid caCertificateRef for frontend TLS validation: "
+            )
+            assert message in condition["message"], condition["message"]
         assert outcome(lab, lab.pki.client) == "refused"  # fails closed
+        assert outcome(lab, None) == "refused"
     finally:
         lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
     assert outcome(lab, lab.pki.client) == 200
+
+
+def test_config_map_without_ca_crt_fails_closed(lab: Lab) -> None:
+    """The lab reads `ca.crt` only, the key the Gateway API names: no fallback to another key."""
+    fails_closed(lab, ca_config_map(lab.pki.ca, key="ca.pem"), "no ca.crt")
+
+
+def private_key_pem() -> str:
+    return mc.make_ca("not a CA").key_pem().decode()
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("a private key", "PEM block 1 is a PRIVATE KEY, not a CERTIFICATE"),
+        ("the CA and a private key", "PEM block 2 is a PRIVATE KEY, not a CERTIFICATE"),
+        ("the CA and a junk block", "PEM block 2 is not a valid X.509 certificate"),
+        ("text", "no ca.crt with a PEM block"),
+    ],
+)
+def test_ca_crt_that_is_not_certificates_fails_closed(lab: Lab, case: str, message: str) -> None:
+    ca = lab.pki.ca.cert_pem().decode()
+    junk = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+    text = {
+        "a private key": private_key_pem(),
+        "the CA and a private key": ca + private_key_pem(),
+        "the CA and a junk block": ca + junk,
+        "text": "this is not a certificate\n",
+    }[case]
+    fails_closed(lab, ca_text_config_map(text), message)
 
 
 def test_deleted_config_map_names_the_missing_object(lab: Lab) -> None:
