@@ -19,25 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
-STOP = threading.Event()
-
-
-def catch_stop_signals() -> None:
-    """From here on SIGINT and SIGTERM ask the lab to stop (exit 0) instead of killing it.
-
-    Installed before the heavy imports, so a signal during start-up is not lost. Never
-    blocked: children would inherit a blocked mask and ignore SIGTERM (tooling notes §1).
-    """
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: STOP.set())
-
+from mtls_guide.lab.entry import STOP, catch_stop_signals
 
 TRY_IT = """\
 lab ready; in another shell:
@@ -121,6 +108,9 @@ def _up(args: argparse.Namespace) -> int:
         else DEFAULT_MANIFESTS,
     )
     try:
+        if STOP.is_set():  # stopped while the manifests were read: nothing to start
+            print("lab stopped")
+            return 0
         lab.start()
         env = shlex.quote(str(lab.workdir / "lab.env"))
         print(TRY_IT.format(env=env, workdir=shlex.quote(str(lab.workdir))), flush=True)

@@ -3,6 +3,7 @@ writing through a link planted in its workdir."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -137,10 +138,51 @@ def test_envoy_dies_with_a_killed_lab_and_the_workdir_starts_again(
     stop(lab)
 
 
-def test_early_sigterm_exits_0(tmp_path: Path, start: Start) -> None:
-    lab = start(tmp_path / "lab")
-    time.sleep(0.3)
-    stop(lab)
+def processes_in(workdir: Path) -> list[str]:
+    """Command lines of running processes that name ``workdir`` (Envoy's is its config)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if entry.name.isdigit() and str(workdir) in cmdline:
+                found.append(cmdline)
+    return found
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.5])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_every_stop_signal_exits_0(
+    tmp_path: Path, start: Start, signum: signal.Signals, delay: float
+) -> None:
+    """However early the signal comes: exit 0, nothing left running, no lab.env."""
+    workdir = tmp_path / "lab"
+    lab = start(workdir)
+    time.sleep(delay)
+    stop(lab, signum)
+    assert processes_in(workdir) == [] and not (workdir / "lab.env").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_console_script_catches_an_early_stop_signal(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """`mtls-lab up` (pyproject's [project.scripts]) starts where scripts/lab.py does."""
+    script = Path(sys.executable).with_name("mtls-lab")
+    if not script.exists():
+        pytest.skip("mtls-lab is not installed next to this Python")
+    workdir = tmp_path / "lab"
+    lab = subprocess.Popen(
+        [str(script), "up", "--workdir", str(workdir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(0.05)
+        stop(lab, signum)
+    finally:
+        if lab.poll() is None:
+            lab.kill()
+            lab.communicate()
+    assert processes_in(workdir) == [] and not (workdir / "lab.env").exists()
 
 
 def test_printed_env_line_works_with_spaces(tmp_path: Path, start: Start) -> None:
