@@ -143,7 +143,9 @@ def _status(workdir: Path) -> int:
         print(f"a lab is running in {workdir}; its variables are in {workdir / ENV_FILE}")
         return 0
     left = [name for name in (ENV_FILE, CONTROL_FILE) if (workdir / name).exists()]
-    stale = f" ({' and '.join(left)} left by a lab that was killed; `up` removes them)" if left else ""
+    stale = (
+        f" ({' and '.join(left)} left by a lab that was killed; `up` removes them)" if left else ""
+    )
     print(f"no lab is running in {workdir}{stale}")
     return 1
 

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab import envoy_config, files, objects, process
+from mtls_guide.lab import status as st
 from mtls_guide.lab.backends import EchoServer, MutualTLSBackend
 from mtls_guide.lab.control import CONTROL_FILE, ControlServer, running
 from mtls_guide.lab.objects import Key, LabError, Obj, Store, View, key_of
@@ -404,6 +405,10 @@ class Lab:
 
     def _replace(self, new_objects: dict[Key, Obj], wait: bool) -> None:
         translation = translate(View(new_objects))  # refuses before anything changes
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        for key, status in translation.statuses.items():
+            generation = new_objects[key]["metadata"].get("generation", 1)
+            st.stamp(status, self.translation.statuses.get(key), generation, now)
         self._publish(translation.plan, wait)
         self.store.objects = new_objects
         self.translation = translation

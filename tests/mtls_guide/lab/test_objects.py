@@ -5,11 +5,13 @@ SecurityPolicy authorizes by the client certificate's URI SAN."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.client
 import json
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,6 +191,80 @@ def test_deleted_config_map_names_the_missing_object(lab: Lab) -> None:
         assert outcome(lab, lab.pki.client) == "refused"
     finally:
         lab.apply_text(text, "client-ca.yaml")
+
+
+def all_conditions(status: object) -> list[dict]:
+    """Every condition anywhere in a status (Gateway, listeners, parents, ancestors)."""
+    if isinstance(status, list):
+        return [c for item in status for c in all_conditions(item)]
+    if not isinstance(status, dict):
+        return []
+    found = list(status.get("conditions", []))
+    return found + [c for k, v in status.items() if k != "conditions" for c in all_conditions(v)]
+
+
+def gateway_yaml(lab: Lab) -> dict:
+    done = lab_cli(lab, "get", "gateway", "mtls-terminate", "-n", "gateway", "-o", "yaml")
+    assert done.returncode == 0, done.stderr
+    return yaml.safe_load(done.stdout)
+
+
+def transition_times(gateway: dict) -> dict[tuple[str, str], str]:
+    """(listener name, or "" for the Gateway, condition type) -> lastTransitionTime."""
+    status = gateway["status"]
+    owners = [("", status), *((lst["name"], lst) for lst in status["listeners"])]
+    return {
+        (name, c["type"]): c["lastTransitionTime"] for name, o in owners for c in o["conditions"]
+    }
+
+
+GATEWAY = (ROOT / "snippets" / "terminate" / "gateway.yaml").read_text()
+
+
+def test_conditions_carry_the_generation_and_when_they_last_changed(lab: Lab) -> None:
+    """observedGeneration is the object's metadata.generation; lastTransitionTime is an RFC 3339
+    time that moves only when the condition's status does."""
+    for key in list(lab.store.objects):
+        obj = lab.get(*key)
+        for condition in all_conditions(obj.get("status")):
+            assert condition["observedGeneration"] == obj["metadata"]["generation"], (
+                key,
+                condition,
+            )
+            when = dt.datetime.fromisoformat(condition["lastTransitionTime"])
+            assert condition["lastTransitionTime"].endswith("Z") and when.tzinfo is not None
+            assert abs(dt.datetime.now(dt.UTC) - when) < dt.timedelta(hours=1), condition
+    first = gateway_yaml(lab)
+    time.sleep(1.1)  # the times have a resolution of a second
+    lab_cli(lab, "apply", "-f", "-", stdin=GATEWAY)  # unchanged: nothing moves
+    assert gateway_yaml(lab) == first
+    changed = GATEWAY.replace("mode: AllowValidOnly", "mode: AllowInsecureFallback")
+    assert changed != GATEWAY
+    try:
+        lab_cli(lab, "apply", "-f", "-", stdin=changed)
+        second = gateway_yaml(lab)
+        generation = first["metadata"]["generation"] + 1
+        assert second["metadata"]["generation"] == generation
+        assert {c["observedGeneration"] for c in all_conditions(second["status"])} == {generation}
+        before, after = transition_times(first), transition_times(second)
+        # The mode adds Envoy Gateway's InsecureFrontendValidationMode condition; no other moves.
+        (added,) = set(after) - set(before)
+        assert added == ("", "InsecureFrontendValidationMode") and after[added] > max(
+            before.values()
+        )
+        assert {k: v for k, v in after.items() if k != added} == before
+        lab.apply_text(ca_config_map(lab.pki.ca, key="ca.pem"), "wrong-key.yaml")
+        third = transition_times(gateway_yaml(lab))
+        moved = {k for k in third if third[k] != after[k]}
+        # The listener's three conditions and the Gateway's ResolvedRefs turn False.
+        assert moved == {
+            ("", "ResolvedRefs"),
+            *(("https", t) for t in ("Accepted", "Programmed", "ResolvedRefs")),
+        }, third
+    finally:
+        lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
+        lab.apply_text(GATEWAY, "gateway.yaml")
+    assert outcome(lab, None) == "refused"
 
 
 AUTHZ = (ROOT / "snippets" / "lab" / "authorize.yaml").read_text()  # docs/lab.md's policy
