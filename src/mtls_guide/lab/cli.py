@@ -33,13 +33,13 @@ from mtls_guide.lab.entry import STOP, catch_stop_signals
 TRY_IT = """\
 lab ready; in another shell:
 
+  {lab} get gateway mtls-terminate -n gateway --workdir {workdir} -o yaml
   set -a; . {env}; set +a
   cd "$PKI_DIR"
   curl --resolve "$TERMINATE_HOST:$TERMINATE_PORT:$GATEWAY_IP" --cacert ca.crt \\
        --cert client.crt --key client.key "https://$TERMINATE_HOST:$TERMINATE_PORT/"
   curl --resolve "$TERMINATE_HOST:$TERMINATE_PORT:$GATEWAY_IP" --cacert ca.crt \\
        "https://$TERMINATE_HOST:$TERMINATE_PORT/"        # refused: no client certificate
-  python scripts/lab.py get gateway mtls-terminate -n gateway --workdir {workdir} -o yaml
 
 Ctrl-C stops the lab."""
 
@@ -129,7 +129,15 @@ def _up(args: argparse.Namespace) -> int:
             return 0
         lab.start()
         env = shlex.quote(str(lab.workdir / "lab.env"))
-        print(TRY_IT.format(env=env, workdir=shlex.quote(str(lab.workdir))), flush=True)
+        # From a clone, the command docs/lab.md shows; installed, the console script.
+        command = (
+            f"cd {shlex.quote(str(paths.ROOT))} && uv run scripts/lab.py"
+            if paths.in_checkout()
+            else "mtls-lab"
+        )
+        print(
+            TRY_IT.format(env=env, workdir=shlex.quote(str(lab.workdir)), lab=command), flush=True
+        )
         while not STOP.wait(0.2):
             if lab.envoy is not None and lab.envoy.poll() is not None:
                 print(

@@ -271,3 +271,39 @@ def test_installed_without_the_pages_up_asks_for_f(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "-f FILE" in err, err
     assert not (tmp_path / "lab").exists()  # refused before anything was made
+
+
+def test_lab_page_commands_run_as_printed(tmp_path: Path, start: Start) -> None:
+    """docs/lab.md's second and third blocks, in a folder laid out like a fresh clone, with
+    the lab running in its .lab: use.sh in one shell, apply.sh at the root in another.
+    `uv run` is this test's Python (uv itself would build a .venv in the repository)."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("scripts", "snippets"):
+        (clone / name).symlink_to(ROOT / name)
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "uv").write_text(f'#!/bin/sh\n[ "$1" = run ] && shift\nexec {sys.executable} "$@"\n')
+    (shims / "uv").chmod(0o755)
+    lab = start(clone / ".lab")
+    wait_for_env(clone / ".lab", lab)
+    env = {**os.environ, "PATH": f"{shims}:{os.environ['PATH']}"}
+    use = (ROOT / "snippets" / "lab" / "use.sh").read_text()
+    curl = 'curl -sS -o /dev/null -w "%{http_code}" --resolve "$TERMINATE_HOST:$TERMINATE_PORT:$GATEWAY_IP" --cacert ca.crt --cert client.crt --key client.key "https://$TERMINATE_HOST:$TERMINATE_PORT/"'
+    done = subprocess.run(
+        ["bash", "-e", "-c", f"{use}\n{curl}"], cwd=clone, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "200", done.stderr
+    done = subprocess.run(
+        ["bash", "-e", str(ROOT / "snippets" / "lab" / "apply.sh")], cwd=clone, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "securitypolicy/only-client-a created" in done.stdout
+    assert 'securitypolicy "only-client-a" deleted' in done.stdout
+    assert "reason: Accepted" in done.stdout and done.stdout.rstrip().endswith(
+        f"its variables are in {clone / '.lab' / 'lab.env'}"
+    )
+    out, _ = stop(lab)
+    assert f"cd {ROOT} && uv run scripts/lab.py get gateway" in out  # what `up` prints agrees
