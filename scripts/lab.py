@@ -1,11 +1,9 @@
 #!/usr/bin/env python3
-"""The path the pages use for the lab; the code is `mtls_guide.lab.cli` (`mtls-lab`)."""
+"""The path the pages use for the lab; the code is `mtls_guide.lab` (`mtls-lab`)."""
 
 import sys
 
-from mtls_guide.lab.cli import catch_stop_signals, main
+from mtls_guide.lab.entry import main  # catches stop signals before the heavy imports
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["up"]:
-        catch_stop_signals()  # before anything slow: SIGTERM while starting still exits 0
     sys.exit(main())

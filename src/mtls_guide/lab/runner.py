@@ -29,8 +29,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab import envoy_config, files, objects, process
+from mtls_guide.lab import status as st
 from mtls_guide.lab.backends import EchoServer, MutualTLSBackend
-from mtls_guide.lab.control import ControlServer, running
+from mtls_guide.lab.control import CONTROL_FILE, ControlServer, running
 from mtls_guide.lab.objects import Key, LabError, Obj, Store, View, key_of
 from mtls_guide.lab.translate import Plan, Translation, translate
 from mtls_guide.paths import ROOT
@@ -153,7 +154,8 @@ class Lab:
             "pki",
         ):
             files.refuse_link(self.workdir / name)
-        files.remove(self.workdir / ENV_FILE)  # left by a lab that was killed
+        for name in (ENV_FILE, CONTROL_FILE):
+            files.remove(self.workdir / name)  # left by a lab that was killed
         self.sds_dir = files.folder(self.workdir / "sds")
         self.xds_dir = files.folder(self.workdir / "xds")
         self.pki = self._pki()
@@ -403,6 +405,10 @@ class Lab:
 
     def _replace(self, new_objects: dict[Key, Obj], wait: bool) -> None:
         translation = translate(View(new_objects))  # refuses before anything changes
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        for key, status in translation.statuses.items():
+            generation = new_objects[key]["metadata"].get("generation", 1)
+            st.stamp(status, self.translation.statuses.get(key), generation, now)
         self._publish(translation.plan, wait)
         self.store.objects = new_objects
         self.translation = translation

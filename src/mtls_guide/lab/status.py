@@ -8,6 +8,7 @@ the Envoy deployment is up (the translator's golden data has no deployment).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
@@ -20,7 +21,7 @@ def condition(kind: str, ok: bool, reason: str, message: str, generation: int = 
         "status": "True" if ok else "False",
         "reason": reason,
         "message": message,
-        "observedGeneration": generation,
+        "observedGeneration": generation,  # both set for real by stamp() when the lab applies
         "lastTransitionTime": "1970-01-01T00:00:00Z",
     }
 
@@ -100,3 +101,40 @@ def policy_accepted() -> Condition:
 
 def policy_invalid(message: str) -> Condition:
     return condition("Accepted", False, "Invalid", message)
+
+
+def _identity(item: dict[str, Any]) -> str:
+    """What names an entry of a status list: a listener by name, a route parent by its
+    parentRef, a policy ancestor by its ancestorRef."""
+    return json.dumps(
+        {k: item[k] for k in ("name", "parentRef", "ancestorRef") if k in item}, sort_keys=True
+    )
+
+
+def stamp(status: Any, previous: Any, generation: int, now: str) -> None:
+    """Give every condition in ``status`` the object's generation, and the time it last
+    changed: ``previous``'s time for a condition whose status is the same as before (as the
+    API conventions ask), else ``now`` (RFC 3339, UTC)."""
+    if isinstance(status, list):
+        before = (
+            {_identity(i): i for i in previous if isinstance(i, dict)}
+            if isinstance(previous, list)
+            else {}
+        )
+        for item in status:
+            if isinstance(item, dict):
+                stamp(item, before.get(_identity(item)), generation, now)
+        return
+    if not isinstance(status, dict):
+        return
+    old = previous if isinstance(previous, dict) else {}
+    for key, value in status.items():
+        if key != "conditions":
+            stamp(value, old.get(key), generation, now)
+            continue
+        was = {c["type"]: c for c in old.get("conditions") or []}
+        for cond in value:
+            earlier = was.get(cond["type"]) or {}
+            same = earlier.get("status") == cond["status"]
+            cond["observedGeneration"] = generation
+            cond["lastTransitionTime"] = earlier["lastTransitionTime"] if same else now

@@ -10,6 +10,7 @@ listener out of the data plane (fail closed).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from mtls_guide.lab import status as st
 from mtls_guide.lab.authz import route_rbac
-from mtls_guide.lab.objects import Key, LabError, Obj, View, key_of
+from mtls_guide.lab.objects import Key, LabError, Obj, Resolved, View, key_of
 
 XFCC_MODES = {
     "Sanitize": "SANITIZE",
@@ -303,14 +304,38 @@ def _listener(
     return st.listener_ok(), attached
 
 
+PEM_BLOCK = re.compile(rb"-----BEGIN ([^-\r\n]+)-----(.*?)-----END \1-----", re.DOTALL)
+
+
+def pem_certificates(pem: bytes) -> list[x509.Certificate]:
+    """Every PEM block of a CA bundle as a certificate; ValueError naming the first block that
+    is not one (a private key, junk) or when there is no block at all. A bundle with anything
+    but certificates in it is refused as a whole: trusting "the certificates we could read"
+    would hide a broken ConfigMap, and an empty trust store must never mean "trust anyone"."""
+    blocks = list(PEM_BLOCK.finditer(pem))
+    if not blocks:
+        raise ValueError("no PEM-encoded certificate found")
+    certs = []
+    for number, block in enumerate(blocks, 1):
+        label = block[1].decode(errors="replace")
+        if label != "CERTIFICATE":
+            raise ValueError(f"PEM block {number} is a {label}, not a CERTIFICATE")
+        try:
+            certs.append(x509.load_pem_x509_certificate(block[0]))
+        except ValueError:
+            raise ValueError(f"PEM block {number} is not a valid X.509 certificate") from None
+    return certs
+
+
 def usable_cas(pem: bytes, name: str) -> tuple[bytes, str]:
     """The bundle's certificates that have not expired, each once (Envoy Gateway v1.9.0 drops
-    expired CAs and duplicates); a problem when none is left."""
+    expired CAs and duplicates); a problem when the bundle holds anything but certificates or
+    none is left."""
     now = dt.datetime.now(dt.UTC)
     try:
-        certs = x509.load_pem_x509_certificates(pem)
-    except ValueError:
-        return b"", f"no valid certificates exist in {name}: not PEM certificates"
+        certs = pem_certificates(pem)
+    except ValueError as exc:
+        return b"", f"no valid certificates exist in {name}: {exc}"
     kept, seen, expired = [], set(), []
     for cert in certs:
         der = cert.public_bytes(Encoding.DER)
@@ -380,11 +405,19 @@ def _frontend_client(
     _, namespace, _ = key_of(gateway)
     for ref in validation["caCertificateRefs"]:
         resolved = view.ca_bundle(ref, namespace, "Gateway")
+        if resolved.data is not None:
+            # A bundle that is not all certificates, or only expired ones, cannot be used:
+            # the listener is refused like one whose ConfigMap is missing (fail closed).
+            kind = ref.get("kind", "Secret").lower()
+            usable, problem = usable_cas(
+                resolved.data, f"{kind} {ref.get('namespace') or namespace}/{ref['name']}"
+            )
+            if problem:
+                resolved = Resolved(error=problem, reason="InvalidCACertificateRef")
+            bundle += usable
         if resolved.data is None:
             errors.append(prefix + resolved.error)
             return ClientCheck(), st.listener_bad_ca(resolved.reason, resolved.error)
-        bundle += resolved.data.rstrip(b"\n") + b"\n"
-    bundle, _problem = usable_cas(bundle, "")
     insecure = validation.get("mode") == "AllowInsecureFallback"
     return ClientCheck(
         required=not insecure,

@@ -3,6 +3,7 @@ writing through a link planted in its workdir."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mtls_guide.lab import envoy_config
+from mtls_guide import paths
+from mtls_guide.lab import cli, envoy_config, runner
 from mtls_guide.lab.pages import LAB_ENV
 from mtls_guide.lab.runner import Lab, LabError
 from mtls_guide.paths import ROOT
@@ -123,24 +125,86 @@ def test_envoy_dies_with_a_killed_lab_and_the_workdir_starts_again(
     workdir = tmp_path / "lab"
     lab = start(workdir)
     env = wait_for_env(workdir, lab)
-    port = int(env["TERMINATE_PORT"])
+    assert lab_cli(workdir, "status").returncode == 0
+    ports = [int(env["TERMINATE_PORT"]), int(env["PASSTHROUGH_PORT"])]
+    ca_key = (workdir / "pki" / "ca.key").read_bytes()
     stale = (workdir / "lab.env").read_text()
     lab.kill()
     lab.communicate(timeout=30)
     deadline = time.monotonic() + 10
-    while port_open(port) and time.monotonic() < deadline:
+    while (processes_in(workdir) or any(map(port_open, ports))) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not port_open(port), "Envoy outlived the lab"
+    assert processes_in(workdir) == [], "Envoy outlived the lab"
+    assert not any(map(port_open, ports))
+    # What the killed lab left behind does not read as a running lab.
+    assert (workdir / "lab.env").exists() and (workdir / "control.json").exists()
+    status = lab_cli(workdir, "status")
+    assert status.returncode == 1 and status.stdout.startswith("no lab is running in"), status
+    assert "lab.env and control.json left by a lab that was killed" in status.stdout
+    get = lab_cli(workdir, "get", "gateway", "mtls-terminate", "-n", "gateway")
+    assert get.returncode == 1 and get.stderr.count("\n") == 1, get.stderr
     lab = start(workdir)
     env = wait_for_env(workdir, lab, stale)  # the killed lab's lab.env is replaced
     assert port_open(int(env["TERMINATE_PORT"]))
+    assert lab_cli(workdir, "status").returncode == 0
+    assert (workdir / "pki" / "ca.key").read_bytes() == ca_key  # the PKI is reused
     stop(lab)
+    status = lab_cli(workdir, "status")
+    assert status.returncode == 1 and status.stdout.strip() == f"no lab is running in {workdir}"
 
 
-def test_early_sigterm_exits_0(tmp_path: Path, start: Start) -> None:
-    lab = start(tmp_path / "lab")
-    time.sleep(0.3)
-    stop(lab)
+def lab_cli(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "lab.py"), *args, "--workdir", str(workdir)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def processes_in(workdir: Path) -> list[str]:
+    """Command lines of running processes that name ``workdir`` (Envoy's is its config)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if entry.name.isdigit() and str(workdir) in cmdline:
+                found.append(cmdline)
+    return found
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.5])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_every_stop_signal_exits_0(
+    tmp_path: Path, start: Start, signum: signal.Signals, delay: float
+) -> None:
+    """However early the signal comes: exit 0, nothing left running, no lab.env."""
+    workdir = tmp_path / "lab"
+    lab = start(workdir)
+    time.sleep(delay)
+    stop(lab, signum)
+    assert processes_in(workdir) == [] and not (workdir / "lab.env").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_console_script_catches_an_early_stop_signal(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """`mtls-lab up` (pyproject's [project.scripts]) starts where scripts/lab.py does."""
+    script = Path(sys.executable).with_name("mtls-lab")
+    if not script.exists():
+        pytest.skip("mtls-lab is not installed next to this Python")
+    workdir = tmp_path / "lab"
+    lab = subprocess.Popen(
+        [str(script), "up", "--workdir", str(workdir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(0.05)
+        stop(lab, signum)
+    finally:
+        if lab.poll() is None:
+            lab.kill()
+            lab.communicate()
+    assert processes_in(workdir) == [] and not (workdir / "lab.env").exists()
 
 
 def test_printed_env_line_works_with_spaces(tmp_path: Path, start: Start) -> None:
@@ -195,3 +259,51 @@ def test_failed_start_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert lab.backends == [] and lab.control is None
     assert not (tmp_path / "lab.env").exists() and not (tmp_path / "control.json").exists()
     assert os.listdir(tmp_path)  # the PKI stays for the next start
+
+
+def test_installed_without_the_pages_up_asks_for_f(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From a wheel there is no snippets/ folder: one line that says to pass -f, no traceback."""
+    monkeypatch.setattr(paths, "in_checkout", lambda: False)
+    monkeypatch.setattr(runner, "ROOT", tmp_path)  # and no pages' manifests where they would be
+    assert cli.main(["up", "--workdir", str(tmp_path / "lab")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "-f FILE" in err, err
+    assert not (tmp_path / "lab").exists()  # refused before anything was made
+
+
+def test_lab_page_commands_run_as_printed(tmp_path: Path, start: Start) -> None:
+    """docs/lab.md's second and third blocks, in a folder laid out like a fresh clone, with
+    the lab running in its .lab: use.sh in one shell, apply.sh at the root in another.
+    `uv run` is this test's Python (uv itself would build a .venv in the repository)."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("scripts", "snippets"):
+        (clone / name).symlink_to(ROOT / name)
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "uv").write_text(f'#!/bin/sh\n[ "$1" = run ] && shift\nexec {sys.executable} "$@"\n')
+    (shims / "uv").chmod(0o755)
+    lab = start(clone / ".lab")
+    wait_for_env(clone / ".lab", lab)
+    env = {**os.environ, "PATH": f"{shims}:{os.environ['PATH']}"}
+    use = (ROOT / "snippets" / "lab" / "use.sh").read_text()
+    curl = 'curl -sS -o /dev/null -w "%{http_code}" --resolve "$TERMINATE_HOST:$TERMINATE_PORT:$GATEWAY_IP" --cacert ca.crt --cert client.crt --key client.key "https://$TERMINATE_HOST:$TERMINATE_PORT/"'
+    done = subprocess.run(
+        ["bash", "-e", "-c", f"{use}\n{curl}"], cwd=clone, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "200", done.stderr
+    done = subprocess.run(
+        ["bash", "-e", str(ROOT / "snippets" / "lab" / "apply.sh")], cwd=clone, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "securitypolicy/only-client-a created" in done.stdout
+    assert 'securitypolicy "only-client-a" deleted' in done.stdout
+    assert "reason: Accepted" in done.stdout and done.stdout.rstrip().endswith(
+        f"its variables are in {clone / '.lab' / 'lab.env'}"
+    )
+    out, _ = stop(lab)
+    assert f"cd {ROOT} && uv run scripts/lab.py get gateway" in out  # what `up` prints agrees

@@ -5,11 +5,13 @@ SecurityPolicy authorizes by the client certificate's URI SAN."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.client
 import json
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,19 +115,66 @@ def test_rotation_through_applied_config_maps(
     assert outcome(lab, old_client) == 200
 
 
-def test_config_map_without_ca_crt_fails_closed(lab: Lab) -> None:
-    lab.apply_text(ca_config_map(lab.pki.ca, key="ca.pem"), "wrong-key.yaml")
+def ca_text_config_map(text: str, key: str = "ca.crt") -> str:
+    return yaml.safe_dump(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "client-ca", "namespace": "gateway"},
+         "data": {key: text}}
+    )  # fmt: skip
+
+
+def fails_closed(lab: Lab, config_map: str, message: str) -> None:
+    """Applied through `lab apply -f -` as a reader would: the listener is refused with
+    Envoy Gateway v1.9.0's reasons (gateway-tls-frontend-backend.out.yaml), its message
+    says why, and the lab's own client certificate no longer gets in."""
+    done = lab_cli(lab, "apply", "-f", "-", stdin=config_map)
     try:
+        assert done.returncode == 0, done.stderr
         listener = lab.get("Gateway", "gateway", "mtls-terminate")["status"]["listeners"][0]
         assert conditions(listener) == {
             "ResolvedRefs": ("False", "InvalidCACertificateRef"),
             "Programmed": ("False", "InvalidCACertificateRef"),
             "Accepted": ("False", "NoValidCACertificate"),
         }
+        for condition in listener["conditions"]:
+            assert condition["message"].startswith(
+                "Listener has invalid caCertificateRef for frontend TLS validation: "
+            )
+            assert message in condition["message"], condition["message"]
         assert outcome(lab, lab.pki.client) == "refused"  # fails closed
+        assert outcome(lab, None) == "refused"
     finally:
         lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
     assert outcome(lab, lab.pki.client) == 200
+
+
+def test_config_map_without_ca_crt_fails_closed(lab: Lab) -> None:
+    """The lab reads `ca.crt` only, the key the Gateway API names: no fallback to another key."""
+    fails_closed(lab, ca_config_map(lab.pki.ca, key="ca.pem"), "no ca.crt")
+
+
+def private_key_pem() -> str:
+    return mc.make_ca("not a CA").key_pem().decode()
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("a private key", "PEM block 1 is a PRIVATE KEY, not a CERTIFICATE"),
+        ("the CA and a private key", "PEM block 2 is a PRIVATE KEY, not a CERTIFICATE"),
+        ("the CA and a junk block", "PEM block 2 is not a valid X.509 certificate"),
+        ("text", "no ca.crt with a PEM block"),
+    ],
+)
+def test_ca_crt_that_is_not_certificates_fails_closed(lab: Lab, case: str, message: str) -> None:
+    ca = lab.pki.ca.cert_pem().decode()
+    junk = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+    text = {
+        "a private key": private_key_pem(),
+        "the CA and a private key": ca + private_key_pem(),
+        "the CA and a junk block": ca + junk,
+        "text": "this is not a certificate\n",
+    }[case]
+    fails_closed(lab, ca_text_config_map(text), message)
 
 
 def test_deleted_config_map_names_the_missing_object(lab: Lab) -> None:
@@ -142,6 +191,80 @@ def test_deleted_config_map_names_the_missing_object(lab: Lab) -> None:
         assert outcome(lab, lab.pki.client) == "refused"
     finally:
         lab.apply_text(text, "client-ca.yaml")
+
+
+def all_conditions(status: object) -> list[dict]:
+    """Every condition anywhere in a status (Gateway, listeners, parents, ancestors)."""
+    if isinstance(status, list):
+        return [c for item in status for c in all_conditions(item)]
+    if not isinstance(status, dict):
+        return []
+    found = list(status.get("conditions", []))
+    return found + [c for k, v in status.items() if k != "conditions" for c in all_conditions(v)]
+
+
+def gateway_yaml(lab: Lab) -> dict:
+    done = lab_cli(lab, "get", "gateway", "mtls-terminate", "-n", "gateway", "-o", "yaml")
+    assert done.returncode == 0, done.stderr
+    return yaml.safe_load(done.stdout)
+
+
+def transition_times(gateway: dict) -> dict[tuple[str, str], str]:
+    """(listener name, or "" for the Gateway, condition type) -> lastTransitionTime."""
+    status = gateway["status"]
+    owners = [("", status), *((lst["name"], lst) for lst in status["listeners"])]
+    return {
+        (name, c["type"]): c["lastTransitionTime"] for name, o in owners for c in o["conditions"]
+    }
+
+
+GATEWAY = (ROOT / "snippets" / "terminate" / "gateway.yaml").read_text()
+
+
+def test_conditions_carry_the_generation_and_when_they_last_changed(lab: Lab) -> None:
+    """observedGeneration is the object's metadata.generation; lastTransitionTime is an RFC 3339
+    time that moves only when the condition's status does."""
+    for key in list(lab.store.objects):
+        obj = lab.get(*key)
+        for condition in all_conditions(obj.get("status")):
+            assert condition["observedGeneration"] == obj["metadata"]["generation"], (
+                key,
+                condition,
+            )
+            when = dt.datetime.fromisoformat(condition["lastTransitionTime"])
+            assert condition["lastTransitionTime"].endswith("Z") and when.tzinfo is not None
+            assert abs(dt.datetime.now(dt.UTC) - when) < dt.timedelta(hours=1), condition
+    first = gateway_yaml(lab)
+    time.sleep(1.1)  # the times have a resolution of a second
+    lab_cli(lab, "apply", "-f", "-", stdin=GATEWAY)  # unchanged: nothing moves
+    assert gateway_yaml(lab) == first
+    changed = GATEWAY.replace("mode: AllowValidOnly", "mode: AllowInsecureFallback")
+    assert changed != GATEWAY
+    try:
+        lab_cli(lab, "apply", "-f", "-", stdin=changed)
+        second = gateway_yaml(lab)
+        generation = first["metadata"]["generation"] + 1
+        assert second["metadata"]["generation"] == generation
+        assert {c["observedGeneration"] for c in all_conditions(second["status"])} == {generation}
+        before, after = transition_times(first), transition_times(second)
+        # The mode adds Envoy Gateway's InsecureFrontendValidationMode condition; no other moves.
+        (added,) = set(after) - set(before)
+        assert added == ("", "InsecureFrontendValidationMode") and after[added] > max(
+            before.values()
+        )
+        assert {k: v for k, v in after.items() if k != added} == before
+        lab.apply_text(ca_config_map(lab.pki.ca, key="ca.pem"), "wrong-key.yaml")
+        third = transition_times(gateway_yaml(lab))
+        moved = {k for k in third if third[k] != after[k]}
+        # The listener's three conditions and the Gateway's ResolvedRefs turn False.
+        assert moved == {
+            ("", "ResolvedRefs"),
+            *(("https", t) for t in ("Accepted", "Programmed", "ResolvedRefs")),
+        }, third
+    finally:
+        lab.apply_text(ca_config_map(lab.pki.ca), "back.yaml")
+        lab.apply_text(GATEWAY, "gateway.yaml")
+    assert outcome(lab, None) == "refused"
 
 
 AUTHZ = (ROOT / "snippets" / "lab" / "authorize.yaml").read_text()  # docs/lab.md's policy
