@@ -82,6 +82,7 @@ def lab(session: nox.Session) -> None:
     """Run the local lab (Envoy on loopback) until Ctrl-C; lab.env lands in .lab/."""
     sync(session, extras=("docs", "lab"), groups=("tests",))
     fetch(session, "crds")
+    fetch(session, "tools")  # `mtls-lab get -o jsonpath=...` formats with the pinned kubectl
     session.run("mtls-lab", "up", "--workdir", ".lab", *session.posargs)
 
 

@@ -14,11 +14,7 @@ What :func:`normalise` replaces, and why:
   every key and certificate is new;
 - 44-character base64 SHA-256 digests (SPKI hashes): same reason;
 - a port after ``host:`` (``127.0.0.1:40123``): the lab binds free ports;
-- temporary folders (``/tmp/...``): the suite runs in a fresh folder;
-- the API group in kubectl's ``kind.group/name created`` lines
-  (``gateway.gateway.networking.k8s.io/mtls-terminate``): kubectl against a
-  cluster names it, the lab that stands in for one offline does not
-  (``gateway/mtls-terminate``), so a Quick start output holds in both modes.
+- temporary folders (``/tmp/...``): the suite runs in a fresh folder.
 
 Trailing spaces and blank lines at either end are ignored too.
 """
@@ -40,14 +36,6 @@ NORMALISERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{43}="), "<base64>"),
     (re.compile(r"(?<=[\w.\]]:)\d{2,5}\b"), "<port>"),
     (re.compile(r"/tmp/[^\s'\"]*"), "<tmp>"),
-    (
-        re.compile(
-            r"^([a-z0-9]+)\.[a-z0-9-]+(?:\.[a-z0-9-]+)*/(\S+ (?:created|configured|unchanged"
-            r"|deleted|condition met|serverside-applied))$",
-            re.MULTILINE,
-        ),
-        r"\1/\2",
-    ),
 )
 
 

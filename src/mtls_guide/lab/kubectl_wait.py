@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mtls_guide.lab.control import call
-from mtls_guide.lab.objects import LabError, kind_of
+from mtls_guide.lab.objects import LabError, kind_of, kubectl_kind
 
 MAX_WAIT = 60.0  # the lab answers in milliseconds; a longer wait means it never will
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -51,7 +51,7 @@ def wait(workdir: Path, target: str, namespace: str, condition: str, timeout: fl
     while True:
         status = condition_status(call(workdir, "/get", query), condition)
         if status == "True":
-            return f"{kind.lower()}/{name} condition met"
+            return f"{kubectl_kind(kind)}/{name} condition met"
         if time.monotonic() >= deadline:
             raise LabError(
                 f"timed out waiting for the condition {condition} on {kind.lower()}/{name}"

@@ -31,6 +31,18 @@ KIND_NAMES = {
     "ClientTrafficPolicy": ("clienttrafficpolicies", "clienttrafficpolicy", "ctp"),
     "SecurityPolicy": ("securitypolicies", "securitypolicy", "sp"),
 }
+# The API group of each kind: kubectl names an object `kind.group/name` in what it prints
+# (`gateway.gateway.networking.k8s.io/mtls-terminate created`), and the core kinds `kind/name`.
+KIND_GROUPS = {
+    "Secret": "",
+    "ConfigMap": "",
+    "Gateway": "gateway.networking.k8s.io",
+    "HTTPRoute": "gateway.networking.k8s.io",
+    "TLSRoute": "gateway.networking.k8s.io",
+    "ReferenceGrant": "gateway.networking.k8s.io",
+    "ClientTrafficPolicy": "gateway.envoyproxy.io",
+    "SecurityPolicy": "gateway.envoyproxy.io",
+}
 CA_KEYS = ("ca.crt",)
 
 
@@ -48,6 +60,12 @@ def kind_of(name: str) -> str:
         if lowered == kind.lower() or lowered in names:
             return kind
     raise ObjectError(f'the lab does not keep "{name}"; it keeps {", ".join(sorted(KIND_NAMES))}')
+
+
+def kubectl_kind(kind: str) -> str:
+    """How kubectl names ``kind`` in the lines it prints: ``gateway.gateway.networking.k8s.io``."""
+    group = KIND_GROUPS.get(kind, "")
+    return f"{kind.lower()}.{group}" if group else kind.lower()
 
 
 def key_of(obj: Obj) -> Key:

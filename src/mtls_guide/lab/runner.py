@@ -363,7 +363,8 @@ class Lab:
             before = {key_of(o): o for o in applied if key_of(o) in self.store.objects}
             self._apply(applied, wait=True)
         return [
-            f"{o['kind'].lower()}/{o['metadata']['name']} {'configured' if key_of(o) in before else 'created'}"
+            f"{objects.kubectl_kind(o['kind'])}/{o['metadata']['name']}"
+            f" {'configured' if key_of(o) in before else 'created'}"
             for o in applied
         ]
 
@@ -376,7 +377,9 @@ class Lab:
                 kind, namespace, name = missing[0]
                 raise LabError(f'{kind.lower()}s "{name}" not found in namespace {namespace}')
             self._replace(self.store.with_deleted([key_of(o) for o in named]), wait=True)
-        return [f'{o["kind"].lower()} "{o["metadata"]["name"]}" deleted' for o in named]
+        return [
+            f'{objects.kubectl_kind(o["kind"])} "{o["metadata"]["name"]}" deleted' for o in named
+        ]
 
     def get(self, kind: str, namespace: str, name: str) -> Obj:
         """The object as applied, with the status the lab reports for it."""

@@ -300,8 +300,8 @@ def test_lab_page_commands_run_as_printed(tmp_path: Path, start: Start) -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "securitypolicy/only-client-a created" in done.stdout
-    assert 'securitypolicy "only-client-a" deleted' in done.stdout
+    assert "securitypolicy.gateway.envoyproxy.io/only-client-a created" in done.stdout
+    assert 'securitypolicy.gateway.envoyproxy.io "only-client-a" deleted' in done.stdout
     assert "reason: Accepted" in done.stdout and done.stdout.rstrip().endswith(
         f"its variables are in {clone / '.lab' / 'lab.env'}"
     )

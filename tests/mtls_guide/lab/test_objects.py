@@ -20,6 +20,7 @@ import yaml
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab import client as lab_client
+from mtls_guide.lab import objects
 from mtls_guide.lab.runner import Lab, LabError
 from mtls_guide.paths import ROOT
 
@@ -352,3 +353,14 @@ def test_oversized_input_is_refused_in_one_line(lab: Lab) -> None:
     assert done.returncode == 1 and "more than" in done.stderr and done.stderr.count("\n") == 1, (
         done.stderr[:200]
     )
+
+
+def test_objects_are_named_as_kubectl_names_them() -> None:
+    # kubectl prints `kind.group/name created` (and the bare kind for the core group); the
+    # pages show the lab's lines as what a cluster prints, so they must be the same.
+    assert objects.kubectl_kind("Gateway") == "gateway.gateway.networking.k8s.io"
+    assert (
+        objects.kubectl_kind("ClientTrafficPolicy") == "clienttrafficpolicy.gateway.envoyproxy.io"
+    )
+    assert objects.kubectl_kind("ConfigMap") == "configmap"
+    assert set(objects.KIND_GROUPS) == set(objects.KIND_NAMES)
