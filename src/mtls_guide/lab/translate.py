@@ -615,7 +615,10 @@ def _hostnames_meet(listener_host: str | None, route_hosts: list[str]) -> list[s
 
 
 def _wild_match(pattern: str, host: str) -> bool:
-    return pattern.startswith("*.") and host.endswith(pattern[1:]) and not host.startswith("*.")
+    # A wildcard also covers a longer wildcard (`*.com` covers `*.example.com`): the two
+    # intersect in the more specific one, as Envoy Gateway v1.9.0's golden case
+    # tlsroute-hostname-intersection shows.
+    return pattern.startswith("*.") and host.endswith(pattern[1:])
 
 
 def _parent_matches(route: Obj, ref: Obj, gateway: Obj, listener: Obj) -> bool:

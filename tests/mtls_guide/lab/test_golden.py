@@ -41,7 +41,34 @@ XDS_MUST_AGREE = {
     "mutual-tls-san",
     "simple-tls",
 }
-AT_LEAST = 39  # cases that agreed when this test was written; the score may only go up
+AT_LEAST = 40  # cases that agreed when this test was written; the score may only go up
+# Every case that still disagrees, and why. A new disagreement fails the test.
+KNOWN_DISAGREEMENTS = {
+    "gateway-tls-frontend-backend": (
+        "the input's CA ConfigMaps hold text that is not a parseable certificate; Envoy Gateway"
+        " copies the bytes into xdsIR without parsing them, the lab reports"
+        " InvalidCACertificateRef/NoValidCACertificate and fails closed, as the Gateway API"
+        " spec asks for an invalid CA (and on a listener with two faults it names the"
+        " certificateRef's, where Envoy Gateway names the CA's)"
+    ),
+    "gateway-with-two-listeners-with-http-and-tlsroute-same-hostname-and-port": (
+        "an HTTP and a TLS listener on one port with one hostname: Envoy Gateway reports"
+        " HostnameConflict; the lab does not look for conflicts between listeners"
+    ),
+    "tlsroute-invalid-no-matching-listener": (
+        "a listener whose allowedRoutes.kinds names only TCPRoute: Envoy Gateway reports"
+        " InvalidRouteKinds on the listener; the lab does not take TCPRoutes"
+    ),
+    "tlsroute-invalid-reference-grant": (
+        "Envoy Gateway refuses the TLSRoute with NotAllowedByListeners though the listener"
+        " allows TLSRoutes from its namespace; the lab accepts it (the rule behind Envoy"
+        " Gateway's verdict is not traced yet)"
+    ),
+    "tlsroute-with-listener-both-passthrough-and-cert-data": (
+        "a Passthrough listener that also names certificateRefs: Envoy Gateway marks it"
+        " Programmed=False Invalid; the lab programs it"
+    ),
+}
 
 
 def cases() -> list[Path]:
@@ -60,7 +87,8 @@ def report(title: str, agreed: list[Result], disagreed: list[Result], not_run: l
         f"\n{title}: {len(agreed)} of {len(agreed) + len(disagreed)} cases agree; {len(not_run)} not run"
     )
     for result in disagreed:
-        print(f"  DISAGREES {result.name}:\n    " + "\n    ".join(result.mismatches))
+        why = KNOWN_DISAGREEMENTS.get(result.name, "NOT KNOWN")
+        print(f"  DISAGREES {result.name} ({why}):\n    " + "\n    ".join(result.mismatches))
     for line in not_run:
         print(f"  not run {line}")
 
@@ -94,6 +122,7 @@ def test_golden_conformance(capsys: pytest.CaptureFixture[str]) -> None:
     names = {r.name for r in agreed}
     assert names >= MUST_AGREE, sorted(MUST_AGREE - names)
     assert len(agreed) >= AT_LEAST
+    assert {r.name for r in disagreed} <= set(KNOWN_DISAGREEMENTS), "a new disagreement"
 
 
 def test_golden_xds_conformance(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mtls_guide.lab import translate
 from mtls_guide.lab.runner import Lab
 from mtls_guide.lab.translate import LabError
 
@@ -56,3 +57,20 @@ spec:
 def test_unmappable_manifests_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(LabError, match=re.escape(message)):
         Lab(tmp_path, (GATEWAY, write(tmp_path, text)))
+
+
+@pytest.mark.parametrize(
+    ("listener", "route", "served"),
+    [
+        ("*.example.com", ["*.com"], ["*.example.com"]),  # the listener is the narrower one
+        ("*.com", ["*.example.com"], ["*.example.com"]),  # the route is the narrower one
+        ("*.example.com", ["abc.example.com"], ["abc.example.com"]),
+        ("*.example.com", ["example.com", "abc.example.net"], []),
+        ("abc.example.com", ["*.example.com"], ["abc.example.com"]),
+        (None, ["a.example.com"], ["a.example.com"]),
+    ],
+)
+def test_route_hostnames_meet_the_listener_as_gateway_api_intersects_them(
+    listener: str | None, route: list[str], served: list[str]
+) -> None:
+    assert translate._hostnames_meet(listener, route) == served
