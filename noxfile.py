@@ -114,7 +114,7 @@ def lint(session: nox.Session) -> None:
     session.run(
         "ruff", "format", "--check", "src", "scripts", "tests", "hooks", "benchmarks", "noxfile.py"
     )
-    session.run("mypy")  # strict over src/ (pyproject's [tool.mypy])
+    session.run("mypy")  # strict over src/, hooks/ and scripts/ (pyproject's [tool.mypy])
     session.run("yamllint", "--strict", "snippets", "mkdocs.yml", ".github/workflows")
     # Workflows: actions pinned by commit, least privilege. (actionlint's PyPI package
     # downloads its binary from GitHub at install time, which this project cannot rely on.)

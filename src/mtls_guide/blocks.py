@@ -8,8 +8,8 @@ rendering every page with the site's Markdown configuration.
 
 A block may be preceded by a directive comment, which never renders::
 
-    <!-- check: skip; needs a live cluster -->
-    <!-- check: illustrative; sample output of curl -v -->
+    <!-- check: shell; needs a live cluster, so it is linted and not run -->
+    <!-- check: output; what the command above prints -->
 
 The name picks a checker other than the one the language implies; what the text
 after ``;`` must say is up to that checker (see ``checkers.py``).

@@ -51,7 +51,6 @@ class Checker:
     reason: str | None = None  # regex the directive's reason must match in full; None: free text
     reason_form: str = ""  # the reason as a writer types it, for error messages
     needs: tuple[str, ...] = ()  # fixture names the generic test passes in
-    skips: bool = False  # the block is reported as skipped with its reason
 
     def arguments(self, block: Block) -> Args:
         """The reason's named groups; raises :class:`Unaccounted` when the reason does not fit."""
@@ -304,26 +303,9 @@ def _helm_rendered(block: Block, args: Args, needs: Needs) -> list[str]:
     return problems
 
 
-def _python(block: Block, args: Args, needs: Needs) -> list[str]:
-    from pytest_examples import CodeExample
-
-    example = CodeExample.create(block.source, path=Path(block.page), start_line=block.line)
-    needs["eval_example"].lint(example)
-    needs["eval_example"].run(example)
-    return []
-
-
 def _unvalidated(block: Block, args: Args, needs: Needs) -> list[str]:
     # Counted and checked for its visible note by tests/docs/test_unvalidated.py; here it must parse.
     return checks.yaml_syntax(block)
-
-
-def _illustrative(block: Block, args: Args, needs: Needs) -> list[str]:
-    return [] if block.source.strip() else [f"{block.id}: empty illustrative block"]
-
-
-def _nothing(block: Block, args: Args, needs: Needs) -> list[str]:
-    return []
 
 
 WHY = r"(?P<reason>\S.*)"  # a free-text reason that must not be empty
@@ -363,12 +345,6 @@ CHECKERS: tuple[Checker, ...] = (
     Checker("helm-rendered", "exactly what the real helm renders from the pinned chart; valid manifests",
             _helm_rendered, reason=TEMPLATE_COMMAND.pattern,
             reason_form="helm template RELEASE REPO/CHART --version V --namespace NS --values FILE"),
-    Checker("python", "runs with pytest-examples (ruff lint, then executed)",
-            _python, languages=("python", "py"), needs=("eval_example",)),
-    Checker("illustrative", "not a command or manifest (sample output, prose); must not be empty",
-            _illustrative, reason=WHY, reason_form="what it shows"),
-    Checker("skip", "not checked; reported as skipped with its reason",
-            _nothing, reason=WHY, reason_form="why", skips=True),
 )  # fmt: skip
 
 BY_NAME = {checker.name: checker for checker in CHECKERS}
@@ -389,9 +365,9 @@ def parse(block: Block) -> Check:
     if checker is None:
         shown = block.lang or "(none)"
         raise Unaccounted(
-            f"{block.id}: a '{shown}' block has no checker; add "
-            "<!-- check: illustrative; what it shows --> or <!-- check: skip; why --> "
-            "before the fence, or use a checked language"
+            f"{block.id}: a '{shown}' block has no checker; use a checked language "
+            f"({', '.join(sorted(BY_LANGUAGE))}) or put a directive before the fence, "
+            f"<!-- check: NAME; reason --> (NAME one of: {', '.join(sorted(BY_NAME))})"
         )
     return Check(block, checker, checker.arguments(block))
 

@@ -8,6 +8,7 @@ Exit 1 if a diagram does not render.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sys
 from pathlib import Path
@@ -67,10 +68,21 @@ def render_all(sources: list[Path], browser: Browser | None = None) -> dict[str,
     return rendered
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="render_diagrams.py",
+        description="Render diagrams/*.mmd to docs/diagrams/*.svg with the pinned Mermaid in "
+        "Chromium (needs the browser extra and Debian's chromium; `uvx nox -s diagrams`).",
+    )
+    parser.parse_args(argv)
     sources = sorted(SOURCES.glob("*.mmd"))
     try:
         rendered = render_all(sources)
+    except ModuleNotFoundError as exc:
+        print(
+            f"error: {exc}: install the browser extra (pip install '.[browser]')", file=sys.stderr
+        )
+        return 1
     except Exception as exc:  # a Mermaid syntax error arrives as a Playwright error
         print(f"error: {exc}", file=sys.stderr)
         return 1

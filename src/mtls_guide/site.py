@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -27,6 +28,31 @@ def url_path(page: Path) -> str:
 def page_urls() -> list[str]:
     """Every page's path below the site root, in navigation-file order."""
     return [url_path(p) for p in pages()]
+
+
+# The comment a bundler appends as the last line of a .js (//# ...) or .css (/*# ... */) file.
+_SOURCE_MAP_COMMENT = re.compile(
+    rb"\n?(?://# sourceMappingURL=\S+|/\*# sourceMappingURL=\S+ \*/)\s*\Z"
+)
+
+
+def drop_source_maps(site: Path) -> list[Path]:
+    """Delete every ``*.map`` under ``site``, and the comments that name them; returns the maps.
+
+    Material for MkDocs ships a source map next to each minified bundle (the JavaScript
+    one is over 1 MB). No page loads them, only a browser's developer tools would, to
+    show Material's own sources; without the comments the tools do not ask for them.
+    The build runs this as a hook (hooks/source_maps.py).
+    """
+    maps = sorted(site.rglob("*.map"))
+    for path in maps:
+        path.unlink()
+    for path in [*site.rglob("*.js"), *site.rglob("*.css")]:
+        data = path.read_bytes()
+        stripped = _SOURCE_MAP_COMMENT.sub(b"\n", data)
+        if stripped != data:
+            path.write_bytes(stripped)
+    return maps
 
 
 def build(site_dir: Path) -> subprocess.CompletedProcess[str]:

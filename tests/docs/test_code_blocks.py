@@ -1,6 +1,6 @@
 """One test per fenced code block on the site, run by the checker the registry gives it.
 
-A block with no checker fails; a skipped block shows its written reason in the report.
+A block with no checker fails; so does a checker that no block uses.
 """
 
 from __future__ import annotations
@@ -12,16 +12,10 @@ from mtls_guide.checkers import CHECKERS, parse
 
 BLOCKS = collect()
 
-# Checkers no page needs today that stay as documented ways to mark a block: the journey
-# pages add Python blocks, and skip/illustrative are the escape hatches the README names.
-UNUSED_BUT_KEPT = {"python", "skip", "illustrative"}
-
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
 def test_block(block: Block, request: pytest.FixtureRequest) -> None:
     check = parse(block)  # raises Unaccounted for a block nobody checks
-    if check.checker.skips:
-        pytest.skip(f"{block.id}: {check.args['reason']}")
     problems = check.run({name: request.getfixturevalue(name) for name in check.checker.needs})
     assert not problems, "\n".join(problems)
 
@@ -33,5 +27,5 @@ def test_site_has_blocks() -> None:
 
 def test_every_checker_has_a_block() -> None:
     used = {parse(block).checker.name for block in BLOCKS}
-    unused = {c.name for c in CHECKERS} - used - UNUSED_BUT_KEPT
+    unused = {c.name for c in CHECKERS} - used
     assert not unused, f"checkers no block uses (remove them, or use them): {sorted(unused)}"

@@ -1,4 +1,4 @@
-"""The monitoring page's access-log format is one Envoy accepts, and the promql checker can fail."""
+"""The monitoring page's access-log format is one Envoy accepts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from mtls_guide import checks
-from mtls_guide.blocks import ROOT, blocks_in
+from mtls_guide.blocks import ROOT
 from mtls_guide.lab.runner import envoy_rejects
 
 SNIPPET = ROOT / "snippets" / "monitoring" / "envoy-proxy-access-log.yaml"
@@ -42,14 +41,3 @@ def test_access_log_format_loads_into_envoy(tmp_path: Path) -> None:
     broken = config.read_text().replace("%DOWNSTREAM_PEER_URI_SAN%", "%DOWNSTREAM_PEER_NONSENSE%")
     config.write_text(broken)
     assert envoy_rejects(config) is not None
-
-
-def test_promql_checker_rejects_unknown_names(tmp_path: Path, lab_prometheus: str) -> None:
-    page = tmp_path / "page.md"
-    page.write_text(
-        "```promql\nsum by (envoy_cluster_nope) (rate(envoy_listener_ssl_fail_verify_typo[5m]))\n```\n"
-    )
-    (block,) = blocks_in(page)
-    problems = checks.promql_names(block, lab_prometheus)
-    assert any("no metric 'envoy_listener_ssl_fail_verify_typo'" in p for p in problems)
-    assert any("no label 'envoy_cluster_nope'" in p for p in problems)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mtls_guide.paths import CERT_TOOL, ROOT
-from mtls_guide.site import build, serve
+from mtls_guide.site import build, drop_source_maps, serve
 
 # <link rel=...> values that make the browser fetch the href.
 FETCHING_RELS = {"stylesheet", "preload", "modulepreload", "icon", "manifest", "prefetch"}
@@ -60,10 +59,6 @@ def loaded_files(site: Path) -> set[Path]:
         for url in finder.urls:
             if "//" not in url:
                 loaded.add((page.parent / url.split("?")[0].split("#")[0]).resolve())
-    # A script's source map is fetched with it when a reader opens the developer tools.
-    for script in [p for p in loaded if p.suffix in {".js", ".css"} and p.is_file()]:
-        for name in re.findall(r"sourceMappingURL=(\S+?)\s*(?:\*/)?$", script.read_text(), re.M):
-            loaded.add((script.parent / name).resolve())
     return loaded
 
 
@@ -86,6 +81,33 @@ def test_heavy_file_check_fails_on_dead_weight(tmp_path: Path) -> None:
     (tmp_path / "used.js").write_bytes(b"x" * 2_000_000)
     (tmp_path / "unused.js").write_bytes(b"x" * 2_000_000)
     assert heavy_unloaded(tmp_path) == ["unused.js (2000000 bytes)"]
+
+
+def test_a_source_map_is_not_loaded_by_a_page(tmp_path: Path) -> None:
+    # Only a browser's developer tools fetch a source map: it is dead weight for a reader.
+    (tmp_path / "index.html").write_text('<script src="used.js"></script>')
+    (tmp_path / "used.js").write_text("x()\n//# sourceMappingURL=used.js.map\n")
+    (tmp_path / "used.js.map").write_bytes(b"x" * 2_000_000)
+    assert heavy_unloaded(tmp_path) == ["used.js.map (2000000 bytes)"]
+
+
+def test_site_ships_no_source_maps(built_site: Path) -> None:
+    assert sorted(built_site.rglob("*.map")) == []
+    assets = [*built_site.rglob("*.js"), *built_site.rglob("*.css")]
+    assert [p.name for p in assets if b"sourceMappingURL" in p.read_bytes()] == []
+
+
+def test_drop_source_maps_removes_maps_and_their_comments(tmp_path: Path) -> None:
+    (tmp_path / "a.js").write_text("x()\n//# sourceMappingURL=a.js.map\n")
+    (tmp_path / "a.css").write_text("b{c:d}\n/*# sourceMappingURL=a.css.map */")
+    (tmp_path / "plain.js").write_text("y() // sourceMappingURL mentioned in code\n")
+    for name in ("a.js.map", "a.css.map"):
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in drop_source_maps(tmp_path)] == ["a.css.map", "a.js.map"]
+    assert (tmp_path / "a.js").read_text() == "x()\n"
+    assert (tmp_path / "a.css").read_text() == "b{c:d}\n"
+    assert (tmp_path / "plain.js").read_text() == "y() // sourceMappingURL mentioned in code\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.css", "a.js", "plain.js"]
 
 
 def test_resource_finder_sees_external_urls() -> None:

@@ -39,24 +39,30 @@ def test_unknown_directive_fails(tmp_path: Path) -> None:
         owner(block)
 
 
-def test_skip_needs_a_reason(tmp_path: Path) -> None:
-    (block,) = blocks_in(page(tmp_path, f"<!-- check: skip -->\n{FENCE}text\nx\n{FENCE}\n"))
+def test_shell_needs_a_reason(tmp_path: Path) -> None:
+    (block,) = blocks_in(page(tmp_path, f"<!-- check: shell -->\n{FENCE}bash\nx\n{FENCE}\n"))
     with pytest.raises(
-        Unaccounted, match=r"page.md:2: write the directive as <!-- check: skip; why"
+        Unaccounted, match=r"page.md:2: write the directive as <!-- check: shell; why it is not run"
     ):
         owner(block)
 
 
-def test_skip_keeps_its_reason(tmp_path: Path) -> None:
-    text = f"<!-- check: skip; needs a live cluster -->\n{FENCE}bash\nkubectl get gw\n{FENCE}\n"
+def test_there_is_no_skip(tmp_path: Path) -> None:
+    (block,) = blocks_in(page(tmp_path, f"<!-- check: skip; why -->\n{FENCE}text\nx\n{FENCE}\n"))
+    with pytest.raises(Unaccounted, match="unknown directive 'check: skip'"):
+        owner(block)
+
+
+def test_directive_keeps_its_reason(tmp_path: Path) -> None:
+    text = f"<!-- check: shell; needs a live cluster -->\n{FENCE}bash\nkubectl get gw\n{FENCE}\n"
     (block,) = blocks_in(page(tmp_path, text))
-    assert owner(block) == "skip"
+    assert owner(block) == "shell"
     assert block.directive is not None and block.directive.reason == "needs a live cluster"
 
 
 def test_directive_must_precede_a_fence(tmp_path: Path) -> None:
     with pytest.raises(CollectError, match="directive not followed by a code fence"):
-        list(blocks_in(page(tmp_path, "<!-- check: skip; why -->\n\nSome prose.\n")))
+        list(blocks_in(page(tmp_path, "<!-- check: shell; why -->\n\nSome prose.\n")))
 
 
 def test_unclosed_fence_names_page_and_line(tmp_path: Path) -> None:
