@@ -82,6 +82,27 @@ def test_recipe_gives_the_scripts_profile(page_run, name: str) -> None:
     assert profile(load(workdir / f"{name}.crt")) == profile(load(workdir / "demo" / f"{name}.crt"))
 
 
+def recipe_serials(workdir: Path) -> tuple[int, int, int]:
+    """The serials of the recipe's server and client certificates, and the one ca.srl holds."""
+    kept = int((workdir / "ca.srl").read_text().strip(), 16)
+    server, client = (load(workdir / f"{name}.crt").serial_number for name in ("server", "client"))
+    return server, client, kept
+
+
+def serials_count_up(server: int, client: int, kept: int) -> bool:
+    """What the page says of -CAcreateserial: one random start, then the next number each time."""
+    return client == server + 1 == kept
+
+
+def test_serial_check_refuses_independent_serials() -> None:
+    assert not serials_count_up(0x1BFB, 0x77A0, 0x77A0)
+
+
+def test_ca_srl_counts_up_from_a_random_start(page_run) -> None:
+    workdir, _ = page_run
+    assert serials_count_up(*recipe_serials(workdir))
+
+
 def test_private_keys_are_private(page_run) -> None:
     workdir, _ = page_run
     for key in [*workdir.glob("*.key"), *(workdir / "demo").glob("*.key")]:
