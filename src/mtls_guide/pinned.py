@@ -233,9 +233,12 @@ def read_asset(name: str) -> Path:
     path = asset_location(pin)
     marker = path.with_name(path.name + ".sha256")
     if not path.exists() or not marker.exists():
-        raise PinError(
-            f"{pin.path}: not fetched; run `nox -s docs` or `python scripts/fetch_pins.py all`"
+        fetch = (
+            "`nox -s docs` or `python scripts/fetch_pins.py all`"
+            if in_checkout()
+            else "`mtls-fetch-pins all`"  # installed: no noxfile, no scripts/
         )
+        raise PinError(f"{pin.path}: not fetched; run {fetch}")
     if marker.read_text().strip() != sha256_of(path.read_bytes()):
         raise PinError(f"{pin.path}: changed since it was fetched; delete {path} and fetch again")
     return path

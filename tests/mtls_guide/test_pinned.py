@@ -73,6 +73,19 @@ def test_an_installed_package_names_its_own_fetch_command(
         read_crd(pin)
 
 
+def test_an_installed_package_names_its_own_fetch_command_for_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mtls-lab get -o jsonpath` needs the pinned kubectl: the remedy works where it runs."""
+    monkeypatch.setattr(pinned, "in_checkout", lambda: False)
+    monkeypatch.setenv("GUIDE_CACHE", str(tmp_path))
+    with pytest.raises(PinError) as caught:
+        pinned.read_asset("kubectl")
+    message = str(caught.value)
+    assert "nox" not in message and "scripts/" not in message
+    assert message.endswith("not fetched; run `mtls-fetch-pins all`")
+
+
 def test_mismatching_crd_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRDS_MIRROR", str(tmp_path))
     pin = mirror_with(tmp_path, b"kind: CustomResourceDefinition\n# edited\n")

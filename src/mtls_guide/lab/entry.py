@@ -1,6 +1,7 @@
 """Where `mtls-lab` and scripts/lab.py start: stop signals are caught first.
 
-`lab up` promises that SIGINT and SIGTERM exit 0 however early they come. Python runs
+`lab up` promises that every stop signal (SIGINT, SIGTERM, SIGHUP when its terminal
+closes, SIGQUIT) exits 0 however early it comes. Python runs
 the default handlers (exit -15, or a KeyboardInterrupt traceback) until a handler is
 installed, so this module imports nothing but the standard library pieces it needs and
 installs the handlers before the lab's own modules (the validator, cryptography, the
@@ -17,12 +18,17 @@ STOP = threading.Event()
 
 
 def catch_stop_signals() -> None:
-    """From here on SIGINT and SIGTERM ask the lab to stop (exit 0) instead of killing it.
+    """From here on the stop signals ask the lab to stop (exit 0) instead of killing it.
 
-    Never blocked: children would inherit a blocked mask and ignore SIGTERM (tooling notes §1).
+    SIGHUP and SIGQUIT stay ignored when they arrive ignored (``nohup``, a background job),
+    since whoever started the lab asked for that. Never blocked: children would inherit a
+    blocked mask and ignore SIGTERM (tooling notes §1).
     """
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: STOP.set())
+    for signum in (signal.SIGHUP, signal.SIGQUIT):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, lambda *_: STOP.set())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,7 @@ from mtls_guide.lab.objects import Key, LabError, Obj, Store, View, key_of
 from mtls_guide.lab.translate import Plan, Translation, translate
 from mtls_guide.paths import ROOT
 from mtls_guide.validator.engine import Validator
+from mtls_guide.validator.inputs import ReadError, decode_text
 
 # The manifests the Terminate and Passthrough pages show.
 DEFAULT_MANIFESTS = (
@@ -464,10 +465,12 @@ class Lab:
         source = query.get("source", "-")
         if path == "/ping":
             return {"ok": True}
-        if path == "/apply":
-            return {"lines": self.apply_text(body.decode(errors="replace"), source)}
-        if path == "/delete":
-            return {"lines": self.delete_text(body.decode(errors="replace"), source)}
+        if path in ("/apply", "/delete"):
+            text = decode_text(body, source)  # as the validator reads it: never a replaced byte
+            if isinstance(text, ReadError):
+                raise LabError(text.message)
+            change = self.apply_text if path == "/apply" else self.delete_text
+            return {"lines": change(text, source)}
         if path == "/get":
             return self.get(query["kind"], query.get("namespace", "default"), query["name"])
         raise LabError(f"unknown request {path}")

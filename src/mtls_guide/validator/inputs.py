@@ -44,8 +44,8 @@ def _read_capped(handle: BinaryIO, name: str) -> bytes | ReadError:
     return data
 
 
-def _decode(data: bytes, name: str) -> str | ReadError:
-    """UTF-8, or UTF-16 with a byte-order mark (kubectl reads both)."""
+def decode_text(data: bytes, name: str) -> str | ReadError:
+    """UTF-8, or UTF-16 with a byte-order mark (kubectl reads both); the lab decodes with it too."""
     encoding = "utf-16" if data.startswith(_UTF16_BOMS) else "utf-8"
     try:
         return data.decode(encoding)
@@ -145,5 +145,5 @@ def read_inputs(paths: list[str]) -> Iterator[Input | ReadError | str]:
                     f"more than {limit} MiB of input in one run; stopped at {name}", True
                 )
                 return
-            text = _decode(data, name)
+            text = decode_text(data, name)
             yield text if isinstance(text, ReadError) else Input(name, text)

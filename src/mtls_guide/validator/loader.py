@@ -251,7 +251,9 @@ class _Builder:
         self, event: yaml.CollectionStartEvent, value: dict[str, object] | list[object]
     ) -> None:
         if len(self.stack) >= MAX_DEPTH:
-            raise _Refused(f"nested deeper than {MAX_DEPTH} levels; no Kubernetes object is")
+            raise _Refused(
+                f"nested deeper than {MAX_DEPTH} levels; no Kubernetes object nests that deep"
+            )
         path, line = self._child_path(), self.line_at(event.start_mark)
         self._record(path, line)
         self._count(1, aliased=False)

@@ -17,6 +17,7 @@ import pytest
 
 from mtls_guide import paths
 from mtls_guide.lab import cli, envoy_config, runner
+from mtls_guide.lab.entry import catch_stop_signals
 from mtls_guide.lab.pages import LAB_ENV
 from mtls_guide.lab.runner import Lab, LabError
 from mtls_guide.paths import ROOT
@@ -25,6 +26,14 @@ ENV_KEYS = set(LAB_ENV)  # what a page sources from lab.env
 
 
 Start = Callable[[Path], "subprocess.Popen[str]"]
+STOP_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT]
+STOP_IDS = ["TERM", "INT", "HUP", "QUIT"]
+
+
+def default_signals() -> None:
+    """The lab starts as from a terminal: a background job's ignored SIGQUIT is not kept."""
+    for signum in (signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 @pytest.fixture
@@ -37,6 +46,7 @@ def start() -> Iterator[Start]:
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "scripts" / "lab.py"), "up", "--workdir", str(workdir)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=default_signals,
         )  # fmt: skip
         started.append(process)
         return process
@@ -172,7 +182,7 @@ def processes_in(workdir: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.5])
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=STOP_IDS)
 def test_every_stop_signal_exits_0(
     tmp_path: Path, start: Start, signum: signal.Signals, delay: float
 ) -> None:
@@ -184,7 +194,20 @@ def test_every_stop_signal_exits_0(
     assert processes_in(workdir) == [] and not (workdir / "lab.env").exists()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGQUIT], ids=["HUP", "QUIT"])
+def test_a_stop_signal_started_ignored_stays_ignored(signum: signal.Signals) -> None:
+    """`nohup lab.py up` keeps running when its terminal closes."""
+    saved = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    try:
+        signal.signal(signum, signal.SIG_IGN)
+        catch_stop_signals()
+        assert signal.getsignal(signum) is signal.SIG_IGN
+    finally:
+        for caught, handler in saved.items():
+            signal.signal(caught, handler)
+
+
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=STOP_IDS)
 def test_console_script_catches_an_early_stop_signal(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
@@ -196,6 +219,7 @@ def test_console_script_catches_an_early_stop_signal(
     lab = subprocess.Popen(
         [str(script), "up", "--workdir", str(workdir)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_signals,
     )  # fmt: skip
     try:
         time.sleep(0.05)

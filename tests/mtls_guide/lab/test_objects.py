@@ -318,6 +318,21 @@ def test_refusals_are_one_line_naming_the_field(lab: Lab, text: str, message: st
     assert outcome(lab, lab.pki.client) == 200  # nothing changed
 
 
+@pytest.mark.parametrize("command", ["apply", "delete"])
+def test_invalid_utf8_is_refused_as_the_validator_refuses_it(lab: Lab, command: str) -> None:
+    """kubectl's YAML decoder refuses invalid UTF-8; the lab used to replace the byte and apply."""
+    body = b'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: latin1, namespace: gateway}\ndata: {a: "\xff"}\n'
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "lab.py"), command, "-f", "-", "--workdir", str(lab.workdir)],
+        input=body, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (
+        done.returncode == 1
+        and done.stderr == b"error: <stdin>: not UTF-8 text (byte 87 is 0xff)\n"
+    )
+    assert ("ConfigMap", "gateway", "latin1") not in lab.store.objects
+
+
 def test_cli_without_a_running_lab(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "lab.py"), "get", "gateway", "x", "--workdir", str(tmp_path)],

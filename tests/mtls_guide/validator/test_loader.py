@@ -88,7 +88,9 @@ def test_nesting_is_bounded_below_the_recursion_limit() -> None:
     (ok,) = load_documents("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))
     assert ok.error is None
     (deep,) = load_documents("a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH)
-    assert deep.error == f"nested deeper than {MAX_DEPTH} levels; no Kubernetes object is"
+    assert (
+        deep.error == f"nested deeper than {MAX_DEPTH} levels; no Kubernetes object nests that deep"
+    )
 
 
 def test_a_bom_starting_any_line_is_skipped() -> None:
