@@ -76,7 +76,7 @@ def key_of(obj: Obj) -> Key:
 def checked(text: str, source: str, validator: Validator) -> list[Obj]:
     """The objects of ``text``, validated; any problem refuses the whole text."""
     results: list[CheckedObject] = validator.check_text(text, source)
-    problems = [f"{source}: {p}" for o in results for p in o.problems]
+    problems = [str(p) for o in results for p in o.problems]  # each names its source and line
     if problems:
         raise ObjectError("\n".join(problems))
     objects = []

@@ -379,3 +379,13 @@ def test_objects_are_named_as_kubectl_names_them() -> None:
     )
     assert objects.kubectl_kind("ConfigMap") == "configmap"
     assert set(objects.KIND_GROUPS) == set(objects.KIND_NAMES)
+
+
+def test_a_refused_object_names_its_source_once() -> None:
+    # The validator's problems already start with `SOURCE:LINE:`; the lab adds nothing to them.
+    from mtls_guide.checks import validator
+
+    bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: A_b}\n"
+    with pytest.raises(LabError) as refused:
+        objects.checked(bad, "<stdin>", validator("standard"))
+    assert str(refused.value).startswith("<stdin>:3: ConfigMap/A_b: metadata.name: Invalid value")

@@ -49,7 +49,7 @@ spec:
         ),
         (
             "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: bad}\nspec: {}\n",
-            "extra.yaml: ",
+            "extra.yaml:4: Gateway/bad: spec.gatewayClassName: Required value",
         ),
     ],
     ids=["built-in-kind", "policy-field", "tcp-listener", "invalid-manifest"],
