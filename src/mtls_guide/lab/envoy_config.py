@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from mtls_guide.lab import files
-from mtls_guide.lab.translate import ClientCheck, HttpRoute, Passthrough, Plan, Terminate
+from mtls_guide.lab.translate import (
+    ClientCheck,
+    HttpRoute,
+    Passthrough,
+    Plan,
+    Terminate,
+    UpstreamTls,
+)
 
 Json = dict[str, Any]
 TLS_INSPECTOR = {
@@ -56,6 +63,49 @@ def cluster(name: str, port: int) -> Json:
             "cluster_name": name,
             "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _address(port)}}]}],
         },
+    }
+
+
+def clusters(plan: Plan, echo_port: int, tls_backend_port: int) -> list[Json]:
+    """The echo and passthrough clusters, and one TLS cluster per BackendTLSPolicy in use:
+    all of them to the lab's own backends (the mTLS one behind a BackendTLSPolicy)."""
+    out = [cluster("echo", echo_port), cluster("passthrough_backend", tls_backend_port)]
+    upstreams = {
+        r.upstream.name: r.upstream for e in plan.terminate for r in e.routes if r.upstream
+    }
+    for name, upstream in sorted(upstreams.items()):
+        tls_cluster = cluster(name, tls_backend_port)
+        tls_cluster["transport_socket"] = {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": upstream_tls(upstream),
+        }
+        out.append(tls_cluster)
+    return out
+
+
+def upstream_tls(upstream: UpstreamTls) -> Json:
+    """Envoy's UpstreamTlsContext for a BackendTLSPolicy (as Envoy Gateway v1.9.0 sets it: SNI
+    is the policy's hostname, the SANs or else the hostname must match)."""
+    common: Json = {
+        "validation_context": {
+            "trusted_ca": {"inline_bytes": _b64(upstream.ca_pem)},
+            "match_typed_subject_alt_names": [
+                _san(kind, "Exact", value) for kind, value in upstream.sans
+            ],
+        }
+    }
+    if upstream.client_cert is not None:
+        cert, key = upstream.client_cert
+        common["tls_certificates"] = [
+            {
+                "certificate_chain": {"inline_bytes": _b64(cert)},
+                "private_key": {"inline_bytes": _b64(key)},
+            }
+        ]
+    return {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+        "sni": upstream.sni,
+        "common_tls_context": common,
     }
 
 
@@ -144,7 +194,7 @@ def _route(route: HttpRoute) -> Json:
         "match": {"path" if kind == "Exact" else "prefix": value},
     }
     if route.has_backend:
-        out["route"] = {"cluster": "echo"}
+        out["route"] = {"cluster": route.upstream.name if route.upstream else "echo"}
     else:  # Envoy Gateway answers 500 for a rule without backends
         out["direct_response"] = {"status": 500}
     if route.rbac is not None:

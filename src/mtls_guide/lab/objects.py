@@ -30,6 +30,7 @@ KIND_NAMES = {
     "ReferenceGrant": ("referencegrants", "referencegrant", "refgrant"),
     "ClientTrafficPolicy": ("clienttrafficpolicies", "clienttrafficpolicy", "ctp"),
     "SecurityPolicy": ("securitypolicies", "securitypolicy", "sp"),
+    "BackendTLSPolicy": ("backendtlspolicies", "backendtlspolicy", "btlspolicy"),
 }
 # The API group of each kind: kubectl names an object `kind.group/name` in what it prints
 # (`gateway.gateway.networking.k8s.io/mtls-terminate created`), and the core kinds `kind/name`.
@@ -42,6 +43,7 @@ KIND_GROUPS = {
     "ReferenceGrant": "gateway.networking.k8s.io",
     "ClientTrafficPolicy": "gateway.envoyproxy.io",
     "SecurityPolicy": "gateway.envoyproxy.io",
+    "BackendTLSPolicy": "gateway.networking.k8s.io",
 }
 CA_KEYS = ("ca.crt",)
 

@@ -207,7 +207,7 @@ class Lab:
             raise LabError(f"{exc} (remove {directory} to start with a new PKI)") from None
 
     def _hosts(self) -> tuple[list[str], list[str]]:
-        """The names the server certificate (terminate) and the passthrough backend's carry."""
+        """The names the server certificate (terminate) and the mTLS backend's carry."""
         listeners = [
             listener
             for gateway in self.manifests
@@ -221,6 +221,12 @@ class Lab:
         }
         routes = [o for o in self.manifests if o["kind"] == "TLSRoute"]
         passthrough = {str(h) for r in routes for h in r["spec"].get("hostnames", [])}
+        # The mTLS backend also stands behind every BackendTLSPolicy: it carries their hostnames.
+        passthrough |= {
+            str(p["spec"]["validation"]["hostname"])
+            for p in self.manifests
+            if p["kind"] == "BackendTLSPolicy"
+        }
         return sorted(terminate) or ["localhost"], sorted(passthrough) or ["localhost"]
 
     def _make_pki(self, directory: Path) -> Pki:
@@ -265,6 +271,12 @@ class Lab:
                     continue
                 if role == "certificate":
                     made[key] = objects.secret_tls(key[1], name, *server)
+                elif role == "client":
+                    made[key] = objects.secret_tls(
+                        key[1], name, self.pki.client.cert_pem(), self.pki.client.key_pem()
+                    )
+                elif role == "backend-ca":  # the CA of the mTLS backend's certificate
+                    made[key] = objects.holding(key, "ca.crt", ca)
                 elif role == "ca":
                     made[key] = objects.holding(key, "ca.crt", ca)
                     self.ca_refs.append(key)
@@ -287,11 +299,6 @@ class Lab:
         self.backends.append(passthrough)
         for backend in self.backends:
             backend.start()
-        clusters = [
-            envoy_config.cluster("echo", echo.port),
-            envoy_config.cluster("passthrough_backend", passthrough.port),
-        ]
-        envoy_config.publish(self.xds_dir / "cds.json", clusters)
 
     def _start_envoy(self) -> None:
         config = self.workdir / "envoy.json"
@@ -420,7 +427,11 @@ class Lab:
     def _publish(self, plan: Plan, wait: bool) -> None:
         """Secrets first (a listener waits for its secrets), then listeners; with ``wait``,
         return once Envoy has taken every change."""
-        changed: list[tuple[Path, list[Any]]] = []
+        echo, mtls_backend = self.backends
+        changed: list[tuple[Path, list[Any]]] = [
+            # Clusters first: a route naming a cluster Envoy does not have is rejected.
+            (self.xds_dir / "cds.json", envoy_config.clusters(plan, echo.port, mtls_backend.port))
+        ]
         for name, secret in envoy_config.secrets(plan).items():
             changed.append(
                 (
@@ -436,7 +447,7 @@ class Lab:
             before = self._update_counts() if wait else {}
             # Envoy watches a secret file only once a listener names it: a new one (a Gateway
             # applied after the start) is loaded with its listener, waited for below.
-            watched = path.name == "lds.json" or str(path) in self._published
+            watched = path.name in ("lds.json", "cds.json") or str(path) in self._published
             envoy_config.publish(path, resources)
             self._published[str(path)] = text
             if wait and watched:
@@ -448,10 +459,14 @@ class Lab:
             self._wait_for(self._listeners_ready, "Envoy's listeners")
 
     def _update_counts(self) -> dict[str, int]:
-        return self.stats(r"(sds\..*|listener_manager\.lds)\.update_(success|rejected|failure)")
+        return self.stats(
+            r"(sds\..*|listener_manager\.lds|cluster_manager\.cds)\.update_(success|rejected|failure)"
+        )
 
     def _took(self, path: Path, before: dict[str, int]) -> bool:
-        prefix = "listener_manager.lds" if path.name == "lds.json" else f"sds.{path.stem}"
+        prefix = {"lds.json": "listener_manager.lds", "cds.json": "cluster_manager.cds"}.get(
+            path.name, f"sds.{path.stem}"
+        )
         now = self._update_counts()
         rejected = any(
             now.get(f"{prefix}.{what}", 0) > before.get(f"{prefix}.{what}", 0)
@@ -535,4 +550,11 @@ def _references(obj: Obj) -> list[tuple[str, str | None, str, str]]:
             found.append((ref.get("kind", "Secret"), ref.get("namespace"), ref["name"], "ca"))
         for ref in (validation.get("crl") or {}).get("refs", []):
             found.append((ref.get("kind", "Secret"), ref.get("namespace"), ref["name"], "crl"))
+    if obj["kind"] == "Gateway":
+        ref = ((spec.get("tls") or {}).get("backend") or {}).get("clientCertificateRef")
+        if ref:
+            found.append((ref.get("kind", "Secret"), ref.get("namespace"), ref["name"], "client"))
+    if obj["kind"] == "BackendTLSPolicy":
+        for ref in (spec.get("validation") or {}).get("caCertificateRefs", []):
+            found.append((ref.get("kind", "ConfigMap"), None, ref["name"], "backend-ca"))
     return [f for f in found if f[0] in ("Secret", "ConfigMap")]

@@ -65,13 +65,26 @@ class ClientCheck:
 
 
 @dataclass
+class UpstreamTls:
+    """A BackendTLSPolicy as one Envoy cluster: TLS to the lab's mTLS backend."""
+
+    name: str  # the Envoy cluster
+    ca_pem: bytes
+    sni: str
+    sans: list[tuple[str, str]]  # (DNS | URI, exact value)
+    client_cert: tuple[bytes, bytes] | None  # the Gateway's spec.tls.backend.clientCertificateRef
+
+
+@dataclass
 class HttpRoute:
-    """One Envoy route: an HTTPRoute rule's match, to the echo backend."""
+    """One Envoy route: an HTTPRoute rule's match, to the echo backend (or, under a
+    BackendTLSPolicy, over TLS to the mTLS backend)."""
 
     name: str
     path: tuple[str, str]  # (PathPrefix | Exact, value)
     has_backend: bool = True
     rbac: dict[str, Any] | None = None
+    upstream: UpstreamTls | None = None
 
 
 @dataclass
@@ -131,6 +144,8 @@ def translate(view: View) -> Translation:
     result = Translation(Plan(), {})
     policies = _policies(view, result)
     security = _security_policies(view, result)
+    for backend_policy in view.of_kind("BackendTLSPolicy"):
+        _check_backend_tls_fields(backend_policy)
     for gateway in view.of_kind("Gateway"):
         _gateway(view, gateway, policies, security, result)
     for kind in ("HTTPRoute", "TLSRoute"):
@@ -202,9 +217,20 @@ def _gateway(
     }
 
 
+def _backend_client_pair(view: View, gateway: Obj) -> tuple[bytes, bytes] | None:
+    """The certificate Envoy presents to a backend under a BackendTLSPolicy, if any."""
+    if _backend_client_certificate(view, gateway):
+        return None
+    ref = ((gateway["spec"].get("tls") or {}).get("backend") or {}).get("clientCertificateRef")
+    if ref is None:
+        return None
+    pair = view.tls_pair(ref.get("namespace") or key_of(gateway)[1], ref["name"])
+    return None if isinstance(pair, str) else pair
+
+
 def _backend_client_certificate(view: View, gateway: Obj) -> str:
-    """Why ``spec.tls.backend.clientCertificateRef`` cannot be used, or "" (status only: the
-    lab's backends speak plain HTTP, so no certificate is presented to them)."""
+    """Why ``spec.tls.backend.clientCertificateRef`` cannot be used, or "" (the certificate
+    is presented only to backends under a BackendTLSPolicy)."""
     ref = ((gateway["spec"].get("tls") or {}).get("backend") or {}).get("clientCertificateRef")
     if ref is None:
         return ""
@@ -735,6 +761,7 @@ def _attach_http_routes(
         rbac = _rbac_for(route, gateway, security)
         _, route_ns, route_name = key_of(route)
         for r, rule in enumerate(route["spec"].get("rules", [])):
+            upstream, broken = _backend_tls(view, gateway, listener, route, rule, result)
             for field_name in ("filters", "sessionPersistence", "retry"):
                 if rule.get(field_name):
                     raise _refuse(route, f"spec.rules[{r}].{field_name}", "the lab does not map it")
@@ -757,13 +784,111 @@ def _attach_http_routes(
                     HttpRoute(
                         f"httproute/{route_ns}/{route_name}/rule/{r}/match/{m}/{hosts[0]}",
                         (path.get("type", "PathPrefix"), path.get("value", "/")),
-                        bool(rule.get("backendRefs")),
+                        bool(rule.get("backendRefs")) and not broken,
                         rbac,
+                        upstream,
                     )
                 )
     # Envoy tries routes in order: exact paths first, then longer prefixes (as Envoy Gateway sorts).
     entry.routes.sort(key=lambda r: (r.path[0] != "Exact", -len(r.path[1])))
     return len(attached)
+
+
+def _backend_tls(
+    view: View, gateway: Obj, listener: Obj, route: Obj, rule: Obj, result: Translation
+) -> tuple[UpstreamTls | None, bool]:
+    """The BackendTLSPolicy on the Service a rule sends to, as an Envoy cluster, and whether
+    the policy is broken (Envoy Gateway v1.9.0 then answers the rule with 500:
+    backendtlspolicy-ca-only-invalid)."""
+    _, route_ns, _ = key_of(route)
+    for ref in rule.get("backendRefs") or []:
+        if ref.get("kind", "Service") != "Service" or ref.get("group", "") != "":
+            continue
+        service_ns = ref.get("namespace") or route_ns
+        found = sorted(
+            (
+                p
+                for p in view.of_kind("BackendTLSPolicy")
+                if key_of(p)[1] == service_ns
+                and any(
+                    t.get("kind") == "Service"
+                    and t.get("group", "") == ""
+                    and t["name"] == ref["name"]
+                    for t in p["spec"].get("targetRefs", [])
+                )
+            ),
+            key=_age,
+        )
+        if not found:
+            continue
+        # The ancestor is the parentRef as the route wrote it (sectionName included).
+        section = next(
+            (
+                p.get("sectionName")
+                for p in route["spec"].get("parentRefs", [])
+                if _parent_matches(route, p, gateway, listener)
+            ),
+            None,
+        )
+        return _upstream(view, gateway, section, found[0], result)
+    return None, False
+
+
+def _check_backend_tls_fields(policy: Obj) -> None:
+    validation = policy["spec"]["validation"]
+    extra = sorted(set(validation) - {"caCertificateRefs", "hostname", "subjectAltNames"})
+    extra += sorted(set(policy["spec"]) - {"targetRefs", "validation"})
+    if extra:
+        where = "spec." + ("validation." if extra[0] in validation else "") + extra[0]
+        raise _refuse(policy, where, "the lab does not map it")
+
+
+def _upstream(
+    view: View, gateway: Obj, section: str | None, policy: Obj, result: Translation
+) -> tuple[UpstreamTls | None, bool]:
+    _, namespace, name = key_of(policy)
+    _, gateway_ns, gateway_name = key_of(gateway)
+    validation = policy["spec"]["validation"]
+    ancestor = {
+        "group": GATEWAY_GROUP, "kind": "Gateway", "namespace": gateway_ns, "name": gateway_name,
+    }  # fmt: skip
+    if section:
+        ancestor["sectionName"] = section
+    bundle, error = b"", ""
+    for ref in validation.get("caCertificateRefs", []):
+        resolved = view.ca_bundle(ref, namespace, "BackendTLSPolicy")
+        if resolved.error:
+            error = resolved.error
+            break
+        bundle += resolved.data or b""
+    if not error and not bundle:
+        raise _refuse(policy, "spec.validation.caCertificateRefs", "the lab needs a CA to trust")
+    if not error:
+        bundle, error = usable_cas(bundle, f"BackendTLSPolicy {namespace}/{name}")
+    ancestors = result.statuses.setdefault(key_of(policy), {"ancestors": []})["ancestors"]
+    if error:
+        conditions = [
+            st.condition("Accepted", False, "NoValidCACertificate", error),
+            st.condition("ResolvedRefs", False, "InvalidCACertificateRef", error),
+        ]
+    else:
+        conditions = [st.policy_accepted()]
+    if all(a["ancestorRef"] != ancestor for a in ancestors):
+        ancestors.append(st.policy_ancestor(ancestor, conditions))
+    if error:
+        return None, True
+    hostname = validation["hostname"]
+    sans = [
+        ("DNS", san["hostname"]) if san["type"] == "Hostname" else ("URI", san["uri"])
+        for san in validation.get("subjectAltNames", [])
+    ] or [("DNS", hostname)]
+    return UpstreamTls(
+        f"backendtls/{namespace}/{name}/{gateway_ns}/{gateway_name}",
+        bundle,
+        hostname,
+        sans,
+        _backend_client_pair(view, gateway),
+    ), False
 
 
 def _passthrough(
@@ -814,6 +939,8 @@ def _rbac_for(route: Obj, gateway: Obj, security: dict[Key, Obj]) -> dict[str, A
 
 def finish_statuses(view: View, result: Translation) -> None:
     """Policy ancestors that depend on routes and invalid references, once everything is translated."""
+    for policy in view.of_kind("BackendTLSPolicy"):
+        result.statuses.setdefault(key_of(policy), {"ancestors": []})
     for policy in view.of_kind("ClientTrafficPolicy"):
         message = result.policy_errors.get(key_of(policy))
         if message is None:

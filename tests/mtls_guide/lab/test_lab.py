@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import json
 import ssl
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mtls_guide import mtls_certs as mc
 from mtls_guide.lab import client as lab_client
-from mtls_guide.lab.runner import Lab
+from mtls_guide.lab import objects
+from mtls_guide.lab.runner import DEFAULT_MANIFESTS, ROOT, Lab
 
 HOST = "secure.example.com"
 STRICT = (
@@ -165,3 +168,55 @@ def test_ca_rotation_drops_no_request(tmp_path: Path) -> None:
             result.failures[:3],
         )
         assert refused(rotating, port, rotating.pki.client)  # the old client is out now
+
+
+BACKEND_POLICY = "snippets/backend-tls/backend-tls-policy.yaml"
+
+
+def _status(lab: Lab, path: str) -> int:
+    return lab_client.fetch(lab, terminate_port(lab), lab.pki.client, HOST, path)[0]
+
+
+def test_backend_tls_policy_reaches_an_mtls_backend_only_with_the_right_ca(tmp_path: Path) -> None:
+    """A BackendTLSPolicy on the route's Service: Envoy speaks TLS to the lab's mTLS backend,
+    trusting the policy's CA and presenting the Gateway's backend client certificate."""
+    with Lab(tmp_path, (*DEFAULT_MANIFESTS, BACKEND_POLICY)) as lab:
+        # The page's Gateway has no spec.tls.backend: the backend refuses Envoy's handshake.
+        assert _status(lab, "/") == 503
+        gateway = yaml.safe_load((ROOT / "snippets/terminate/gateway.yaml").read_text())
+        gateway["spec"]["tls"]["backend"] = {"clientCertificateRef": {"name": "gateway-client"}}
+        secret = objects.secret_tls(
+            "gateway", "gateway-client", lab.pki.client.cert_pem(), lab.pki.client.key_pem()
+        )
+        lab.apply_text(yaml.safe_dump_all([secret, gateway]), "test")
+        echo = request(lab, terminate_port(lab), lab.pki.client)
+        assert echo["backend"] == "passthrough-backend"
+        assert "commonName=client-a" in echo["peer_subject"]
+        policy = lab.get("BackendTLSPolicy", "gateway", "secure-app-tls")
+        [ancestor] = policy["status"]["ancestors"]
+        assert ancestor["ancestorRef"] == {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "namespace": "gateway",
+            "name": "mtls-terminate",
+            "sectionName": "https",
+        }
+        assert [(c["type"], c["status"]) for c in ancestor["conditions"]] == [("Accepted", "True")]
+        # Another CA in the ConfigMap: Envoy cannot verify the backend (upstream TLS failure).
+        other = mc.make_ca("another CA").cert_pem().decode()
+        key = ("ConfigMap", "gateway", "backend-ca")
+        lab.apply_text(json.dumps(objects.holding(key, "ca.crt", other)), "test")
+        assert _status(lab, "/") == 503
+        assert counter(lab, "ssl.fail_verify_error") + counter(lab, "ssl.fail_verify_san") > 0
+        # No ca.crt: the policy is not accepted and the route fails closed (500).
+        lab.apply_text(json.dumps(objects.holding(key, "ca.pem", other)), "test")
+        assert _status(lab, "/") == 500
+        policy = lab.get("BackendTLSPolicy", "gateway", "secure-app-tls")
+        conditions = {
+            c["type"]: (c["status"], c["reason"])
+            for c in policy["status"]["ancestors"][0]["conditions"]
+        }
+        assert conditions == {
+            "Accepted": ("False", "NoValidCACertificate"),
+            "ResolvedRefs": ("False", "InvalidCACertificateRef"),
+        }

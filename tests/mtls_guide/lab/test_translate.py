@@ -25,7 +25,7 @@ def write(tmp_path: Path, text: str) -> str:
     [
         (
             "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: gateway}\nspec: {ports: [{port: 80}]}\n",
-            "kind Service: the lab maps ClientTrafficPolicy, ConfigMap, Gateway",
+            "kind Service: the lab maps BackendTLSPolicy, ClientTrafficPolicy, ConfigMap, Gateway",
         ),
         (
             """apiVersion: gateway.envoyproxy.io/v1alpha1
@@ -74,3 +74,16 @@ def test_route_hostnames_meet_the_listener_as_gateway_api_intersects_them(
     listener: str | None, route: list[str], served: list[str]
 ) -> None:
     assert translate._hostnames_meet(listener, route) == served
+
+
+def test_backend_tls_policy_fields_the_lab_cannot_map_are_named(tmp_path: Path) -> None:
+    policy = """apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata: {name: system-trust, namespace: gateway}
+spec:
+  targetRefs: [{group: "", kind: Service, name: secure-app}]
+  validation: {wellKnownCACertificates: System, hostname: secure-app.example}
+"""
+    route = "snippets/terminate/httproute.yaml"
+    with pytest.raises(LabError, match=re.escape("spec.validation.wellKnownCACertificates")):
+        Lab(tmp_path, (GATEWAY, route, write(tmp_path, policy)))
