@@ -428,9 +428,14 @@ class Lab:
         """Secrets first (a listener waits for its secrets), then listeners; with ``wait``,
         return once Envoy has taken every change."""
         echo, mtls_backend = self.backends
+        cds = self.xds_dir / "cds.json"
+        wanted = _by_name(envoy_config.clusters(plan, echo.port, mtls_backend.port))
+        old = _by_name(json.loads(self._published.get(str(cds), "[]")))
         changed: list[tuple[Path, list[Any]]] = [
-            # Clusters first: a route naming a cluster Envoy does not have is rejected.
-            (self.xds_dir / "cds.json", envoy_config.clusters(plan, echo.port, mtls_backend.port))
+            # Make before break. Clusters first: a route naming a cluster Envoy does not have
+            # is rejected. Clusters the new plan drops stay until the new listeners are in, as
+            # the old routes still send requests to them.
+            (cds, _by_name(old + wanted))
         ]
         for name, secret in envoy_config.secrets(plan).items():
             changed.append(
@@ -440,6 +445,7 @@ class Lab:
                 )
             )
         changed.append((self.xds_dir / "lds.json", envoy_config.listeners(plan, self.sds_dir)))
+        changed.append((cds, wanted))  # unchanged (and not written) unless a cluster went
         for path, resources in changed:
             text = json.dumps(resources, sort_keys=True)
             if self._published.get(str(path)) == text:
@@ -558,3 +564,9 @@ def _references(obj: Obj) -> list[tuple[str, str | None, str, str]]:
         for ref in (spec.get("validation") or {}).get("caCertificateRefs", []):
             found.append((ref.get("kind", "ConfigMap"), None, ref["name"], "backend-ca"))
     return [f for f in found if f[0] in ("Secret", "ConfigMap")]
+
+
+def _by_name(clusters: list[Any]) -> list[Any]:
+    """Clusters in name order, a later one replacing an earlier one of the same name."""
+    latest = {c["name"]: c for c in clusters}
+    return [latest[name] for name in sorted(latest)]

@@ -220,3 +220,26 @@ def test_backend_tls_policy_reaches_an_mtls_backend_only_with_the_right_ca(tmp_p
             "Accepted": ("False", "NoValidCACertificate"),
             "ResolvedRefs": ("False", "InvalidCACertificateRef"),
         }
+
+
+def test_removing_a_backend_tls_policy_makes_before_it_breaks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy's cluster outlives the listeners that route to it: Envoy gets the new
+    listeners first and only then loses the cluster, so no request meets a missing cluster."""
+    from mtls_guide.lab import envoy_config
+
+    with Lab(tmp_path, (*DEFAULT_MANIFESTS, BACKEND_POLICY)) as lab:
+        written: list[tuple[str, set[str]]] = []
+        publish = envoy_config.publish
+
+        def recording(path: Path, resources: list[dict[str, object]]) -> None:
+            if path.name in ("cds.json", "lds.json"):
+                written.append((path.name, {str(r.get("name")) for r in resources}))
+            publish(path, resources)
+
+        monkeypatch.setattr(envoy_config, "publish", recording)
+        lab.delete_text((ROOT / BACKEND_POLICY).read_text(), BACKEND_POLICY)
+        names = [name for name, _ in written]
+        assert names == ["lds.json", "cds.json"], names  # the policy's cluster goes last
+        assert request(lab, terminate_port(lab), lab.pki.client)["backend"] != "passthrough-backend"
