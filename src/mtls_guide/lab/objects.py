@@ -13,37 +13,36 @@ import base64
 import binascii
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mtls_guide.validator.engine import CheckedObject, Validator
 
 Obj = dict[str, Any]
 Key = tuple[str, str, str]  # (kind, namespace, name)
 
-# kubectl's names for the kinds the lab keeps: plural, singular and short names.
-KIND_NAMES = {
-    "Secret": ("secrets", "secret"),
-    "ConfigMap": ("configmaps", "configmap", "cm"),
-    "Gateway": ("gateways", "gateway", "gtw"),
-    "HTTPRoute": ("httproutes", "httproute"),
-    "TLSRoute": ("tlsroutes", "tlsroute"),
-    "ReferenceGrant": ("referencegrants", "referencegrant", "refgrant"),
-    "ClientTrafficPolicy": ("clienttrafficpolicies", "clienttrafficpolicy", "ctp"),
-    "SecurityPolicy": ("securitypolicies", "securitypolicy", "sp"),
-    "BackendTLSPolicy": ("backendtlspolicies", "backendtlspolicy", "btlspolicy"),
-}
-# The API group of each kind: kubectl names an object `kind.group/name` in what it prints
-# (`gateway.gateway.networking.k8s.io/mtls-terminate created`), and the core kinds `kind/name`.
-KIND_GROUPS = {
-    "Secret": "",
-    "ConfigMap": "",
-    "Gateway": "gateway.networking.k8s.io",
-    "HTTPRoute": "gateway.networking.k8s.io",
-    "TLSRoute": "gateway.networking.k8s.io",
-    "ReferenceGrant": "gateway.networking.k8s.io",
-    "ClientTrafficPolicy": "gateway.envoyproxy.io",
-    "SecurityPolicy": "gateway.envoyproxy.io",
-    "BackendTLSPolicy": "gateway.networking.k8s.io",
+
+class KubectlKind(NamedTuple):
+    """How kubectl names a kind the lab keeps."""
+
+    group: str  # "" for the core group; kubectl prints `kind.group/name` (`kind/name` for core)
+    names: tuple[str, ...]  # plural, singular and short names it understands
+
+
+GATEWAY_API, ENVOY_GATEWAY = "gateway.networking.k8s.io", "gateway.envoyproxy.io"
+KINDS = {
+    "Secret": KubectlKind("", ("secrets", "secret")),
+    "ConfigMap": KubectlKind("", ("configmaps", "configmap", "cm")),
+    "Gateway": KubectlKind(GATEWAY_API, ("gateways", "gateway", "gtw")),
+    "HTTPRoute": KubectlKind(GATEWAY_API, ("httproutes", "httproute")),
+    "TLSRoute": KubectlKind(GATEWAY_API, ("tlsroutes", "tlsroute")),
+    "ReferenceGrant": KubectlKind(GATEWAY_API, ("referencegrants", "referencegrant", "refgrant")),
+    "ClientTrafficPolicy": KubectlKind(
+        ENVOY_GATEWAY, ("clienttrafficpolicies", "clienttrafficpolicy", "ctp")
+    ),
+    "SecurityPolicy": KubectlKind(ENVOY_GATEWAY, ("securitypolicies", "securitypolicy", "sp")),
+    "BackendTLSPolicy": KubectlKind(
+        GATEWAY_API, ("backendtlspolicies", "backendtlspolicy", "btlspolicy")
+    ),
 }
 CA_KEYS = ("ca.crt",)
 
@@ -58,15 +57,15 @@ ObjectError = LabError
 def kind_of(name: str) -> str:
     """The kind kubectl would understand by ``name`` (``gtw``, ``configmaps``, ``Gateway``...)."""
     lowered = name.lower().split(".", 1)[0]
-    for kind, names in KIND_NAMES.items():
-        if lowered == kind.lower() or lowered in names:
+    for kind, known in KINDS.items():
+        if lowered == kind.lower() or lowered in known.names:
             return kind
-    raise ObjectError(f'the lab does not keep "{name}"; it keeps {", ".join(sorted(KIND_NAMES))}')
+    raise ObjectError(f'the lab does not keep "{name}"; it keeps {", ".join(sorted(KINDS))}')
 
 
 def kubectl_kind(kind: str) -> str:
     """How kubectl names ``kind`` in the lines it prints: ``gateway.gateway.networking.k8s.io``."""
-    group = KIND_GROUPS.get(kind, "")
+    group = KINDS[kind].group if kind in KINDS else ""
     return f"{kind.lower()}.{group}" if group else kind.lower()
 
 
@@ -85,9 +84,9 @@ def checked(text: str, source: str, validator: Validator) -> list[Obj]:
     for result in results:
         if result.value is None:
             continue
-        if result.kind not in KIND_NAMES:
+        if result.kind not in KINDS:
             raise ObjectError(
-                f"{source}: kind {result.kind}: the lab maps {', '.join(sorted(KIND_NAMES))}"
+                f"{source}: kind {result.kind}: the lab maps {', '.join(sorted(KINDS))}"
             )
         obj = dict(result.value)
         obj["metadata"] = {**obj["metadata"], "namespace": key_of(obj)[1]}

@@ -378,7 +378,7 @@ def test_objects_are_named_as_kubectl_names_them() -> None:
         objects.kubectl_kind("ClientTrafficPolicy") == "clienttrafficpolicy.gateway.envoyproxy.io"
     )
     assert objects.kubectl_kind("ConfigMap") == "configmap"
-    assert set(objects.KIND_GROUPS) == set(objects.KIND_NAMES)
+    assert objects.kubectl_kind("BackendTLSPolicy") == "backendtlspolicy.gateway.networking.k8s.io"
 
 
 def test_a_refused_object_names_its_source_once() -> None:
